@@ -1,0 +1,20 @@
+"""OmegaConf resolvers used by the packaged configs."""
+from __future__ import annotations
+
+from omegaconf import OmegaConf
+
+from vaesae.demo_data import demo_path
+
+OUTPUT_KIND = {"extract": "embeddings", "predict": "predictions"}
+
+
+def default_output(task: str, split: str) -> str:
+    """Where a split's output goes by default: ``embeddings/train_embeddings.npy``, ``predictions/test_predictions.npy``."""
+    kind = OUTPUT_KIND.get(task, "embeddings")
+    return f"{kind}/{split}_{kind}.npy"
+
+
+def register_resolvers() -> None:
+    for name, function in (("vaesae_demo", demo_path), ("vaesae_output", default_output)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)

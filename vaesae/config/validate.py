@@ -1,0 +1,253 @@
+"""Everything that can be checked before any data is read, reported all at once.
+
+``validate`` runs the structural check against the schema, then the rules that
+need more than types: valid choices, registered names, constructor parameters,
+what each task requires, and whether the metrics named for checkpointing and
+early stopping can be produced by the configured loss and model.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable, Mapping
+
+import torch
+
+from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
+from vaesae.config.structure import check_structure
+from vaesae.errors import ConfigError
+from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
+
+LOAD_STRATEGY = re.compile(r"^(best|last|epoch_[0-9]+)$")
+DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")
+FRAMEWORK_LOADER_PARAMS = {"data_path", "columns", "seed", "cardinalities"}
+
+
+def get(tree: Any, path: str) -> Any:
+    """The value at a dotted ``path``, or None where any part is missing or not a mapping."""
+    for part in path.split("."):
+        if not isinstance(tree, Mapping):
+            return None
+        tree = tree.get(part)
+    return tree
+
+
+def accepted_params(target: Callable, skip: set[str]) -> set[str] | None:
+    """Keyword names ``target`` accepts (None when it takes ``**kwargs``)."""
+    parameters = inspect.signature(target).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.name not in skip and p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+
+def check_params(given: Mapping | None, target: Callable, key: str, skip: set[str], problems: list[str]) -> None:
+    accepted = accepted_params(target, skip)
+    if accepted is None or not isinstance(given, Mapping):
+        return
+    for name in given:
+        if name not in accepted:
+            problems.append(
+                f"{key}.{name}: not a parameter of {getattr(target, '__name__', target)}"
+                f"{did_you_mean(name, accepted)}; accepted: {', '.join(sorted(accepted))}"
+            )
+
+
+class Validator:
+    """Collects semantic problems of one resolved config."""
+
+    def __init__(self, cfg: Mapping):
+        self.cfg = cfg
+        self.task = cfg.get("task", "train")
+        self.problems: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.problems.append(message)
+
+    def choice(self, path: str, allowed: tuple[str, ...]) -> None:
+        value = get(self.cfg, path)
+        if value is not None and value not in allowed:
+            self.add(f"{path}: {value!r} is not one of {', '.join(allowed)}{did_you_mean(value, allowed)}")
+
+    def require(self, path: str, why: str) -> None:
+        if get(self.cfg, path) is None:
+            self.add(f"{path}: required {why}")
+
+    def positive(self, path: str, minimum: int = 1) -> None:
+        value = get(self.cfg, path)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < minimum:
+            self.add(f"{path}: must be at least {minimum}, got {value}")
+
+    def registered(self, registry, path: str) -> type | None:
+        name = get(self.cfg, path)
+        if not isinstance(name, str):
+            return None
+        if name not in registry:
+            self.add(
+                f"{path}: unknown {registry.kind} {name!r}{did_you_mean(name, registry.names())}; "
+                f"registered: {', '.join(registry.names())}"
+            )
+            return None
+        return registry.get(name)
+
+    def run(self) -> list[str]:
+        self.choice("task", TASKS)
+        self.check_device()
+        self.check_columns()
+        self.check_model()
+        for split in SPLITS:
+            if get(self.cfg, split) is not None:
+                self.check_split(split)
+        {"train": self.check_train, "extract": self.check_extract, "predict": self.check_predict}.get(
+            self.task, lambda: None
+        )()
+        return self.problems
+
+    def check_device(self) -> None:
+        device = get(self.cfg, "experiment.device")
+        if not isinstance(device, str):
+            return
+        if not DEVICE.match(device):
+            self.add(f"experiment.device: {device!r} is not one of cpu, cuda, cuda:N, auto")
+        elif device.startswith("cuda") and not torch.cuda.is_available():
+            self.add(
+                f"experiment.device: {device!r} but CUDA is not available on this machine; "
+                "run on the CPU with the override experiment.device=cpu"
+            )
+        elif device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+            self.add(f"experiment.device: {device!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
+
+    def check_columns(self) -> None:
+        columns = get(self.cfg, "data.columns")
+        if not isinstance(columns, Mapping):
+            return
+        listed = [(kind, c) for kind in ("numerical", "categorical", "embeddings") for c in columns.get(kind) or []]
+        if not listed:
+            self.add("data.columns: all of numerical, categorical and embeddings are empty; list at least one column")
+        seen: dict[str, str] = {}
+        for kind, column in listed:
+            if column in seen:
+                self.add(f"data.columns.{kind}: column {column!r} is listed twice (also in data.columns.{seen[column]})")
+            seen[column] = kind
+        if columns.get("categorical") and not get(self.cfg, "data.cardinalities_path"):
+            self.add("data.cardinalities_path: required when data.columns.categorical is not empty")
+
+    def check_model(self) -> None:
+        model_cls = self.registered(MODELS, "model.class")
+        if model_cls is not None and self.task == "train":
+            check_params(get(self.cfg, "model.params"), model_cls, "model.params", {"self", "encoding"}, self.problems)
+
+    def check_loss(self, path: str) -> type | None:
+        loss_cls = self.registered(LOSSES, f"{path}.class")
+        if loss_cls is not None:
+            check_params(get(self.cfg, f"{path}.params"), loss_cls, f"{path}.params", {"self"}, self.problems)
+        return loss_cls
+
+    def check_split(self, split: str) -> None:
+        loader_cls = self.registered(DATALOADERS, f"{split}.loader_class")
+        params = get(self.cfg, f"{split}.loader_params")
+        if loader_cls is not None:
+            skip = {"self"} | FRAMEWORK_LOADER_PARAMS
+            check_params(params, loader_cls, f"{split}.loader_params", skip, self.problems)
+        self.positive(f"{split}.loader_params.batch_size")
+        self.positive(f"{split}.loader_params.num_workers", minimum=0)
+        self.positive(f"{split}.loader_params.num_batches_per_epoch")
+
+    def check_train(self) -> None:
+        why = "for task=train"
+        for path in ("experiment.seed", "train", "train.epochs", "train.optimizer_config", "train.loss", "checkpoint",
+                     "checkpoint.metric", "checkpoint.mode", "checkpoint.save_strategy"):
+            self.require(path, why)
+        self.positive("train.epochs")
+        self.choice("checkpoint.mode", MODES)
+        self.choice("checkpoint.save_strategy", SAVE_STRATEGIES)
+        self.check_optimizer()
+        train_loss = self.check_loss("train.loss") if get(self.cfg, "train.loss") else None
+        val_loss = None
+        if get(self.cfg, "val") is not None:
+            self.require("val.frequency", why)
+            self.require("val.loss", why)
+            self.positive("val.frequency")
+            val_loss = self.check_loss("val.loss") if get(self.cfg, "val.loss") else None
+        available = self.available_metrics(train_loss, val_loss)
+        if get(self.cfg, "val.early_stopping") is not None:
+            self.choice("val.early_stopping.direction", MODES)
+            self.positive("val.early_stopping.patience")
+            self.check_metric("val.early_stopping.metric", available)
+        self.check_metric("checkpoint.metric", available)
+
+    def available_metrics(self, train_loss: type | None, val_loss: type | None) -> list[str] | None:
+        """Metric names training will log, or None when a part is unknown (already reported)."""
+        model_cls = MODELS.get(get(self.cfg, "model.class")) if get(self.cfg, "model.class") in MODELS else None
+        if train_loss is None or model_cls is None:
+            return None
+        names = [f"train_{c}" for c in train_loss.components]
+        if get(self.cfg, "val") is not None:
+            if val_loss is None:
+                return None
+            quality = model_cls.metric_names(get(self.cfg, "data.columns") or {})
+            names += [f"val_{c}" for c in (*val_loss.components, *quality)]
+        return names
+
+    def check_metric(self, path: str, available: list[str] | None) -> None:
+        metric = get(self.cfg, path)
+        if not isinstance(metric, str) or available is None or metric in available:
+            return
+        hint = " (val_* metrics need a val section)" if metric.startswith("val_") and get(self.cfg, "val") is None else ""
+        self.add(
+            f"{path}: {metric!r} is not a metric this run logs{hint}{did_you_mean(metric, available)}; "
+            f"available: {', '.join(available)}"
+        )
+
+    def check_optimizer(self) -> None:
+        name = get(self.cfg, "train.optimizer_config.optimizer")
+        if not isinstance(name, str):
+            return
+        optimizers = sorted(
+            n for n, o in vars(torch.optim).items() if isinstance(o, type) and issubclass(o, torch.optim.Optimizer) and n != "Optimizer"
+        )
+        if name not in optimizers:
+            self.add(
+                f"train.optimizer_config.optimizer: unknown optimizer {name!r}{did_you_mean(name, optimizers)}; "
+                f"torch.optim has: {', '.join(optimizers)}"
+            )
+            return
+        extras = {k: v for k, v in get(self.cfg, "train.optimizer_config").items() if k not in ("optimizer", "learning_rate")}
+        check_params(extras, getattr(torch.optim, name), "train.optimizer_config", {"self", "params", "lr"}, self.problems)
+        learning_rate = get(self.cfg, "train.optimizer_config.learning_rate")
+        if isinstance(learning_rate, (int, float)) and learning_rate <= 0:
+            self.add(f"train.optimizer_config.learning_rate: must be positive, got {learning_rate}")
+
+    def check_checkpoint_source(self) -> None:
+        why = f"for task={self.task} (the checkpoint to load)"
+        self.require("checkpoint", why)
+        self.require("checkpoint.path", why)
+        self.require("checkpoint.load_strategy", why)
+        strategy = get(self.cfg, "checkpoint.load_strategy")
+        if isinstance(strategy, str) and not LOAD_STRATEGY.match(strategy):
+            self.add(f"checkpoint.load_strategy: {strategy!r} is not one of best, last, epoch_N (e.g. epoch_10)")
+
+    def check_extract(self) -> None:
+        self.check_checkpoint_source()
+        present = [s for s in SPLITS if get(self.cfg, s) is not None]
+        if not present:
+            self.add("train / val / test: task=extract needs at least one split section with data_path and output")
+        for split in present:
+            self.require(f"{split}.output", "for task=extract (where this split's embeddings are written)")
+
+    def check_predict(self) -> None:
+        self.check_checkpoint_source()
+        self.require("test", "for task=predict")
+        if get(self.cfg, "test") is not None:
+            self.require("test.output", "for task=predict (where predictions are written)")
+        if get(self.cfg, "test.metrics.compute"):
+            self.require("test.metrics.loss", "when test.metrics.compute is true")
+            if get(self.cfg, "test.metrics.loss"):
+                self.check_loss("test.metrics.loss")
+
+
+def validate(container: Mapping) -> None:
+    """Raise one ``ConfigError`` listing every problem of the resolved config ``container``."""
+    problems = check_structure(container, RootConfig)
+    problems += Validator(container).run()
+    if problems:
+        raise ConfigError(problems)

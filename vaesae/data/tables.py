@@ -1,0 +1,92 @@
+"""Reading CSV and Parquet files into Arrow tables, with errors that name file and column."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from vaesae.errors import DataError
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(map(repr, missing))}; the file has: {', '.join(available)}"
+        )
+
+
+def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
+    """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    if suffix in PARQUET_SUFFIXES:
+        _check_columns(path, pq.read_schema(path).names, columns)
+        table = pq.read_table(path, columns=columns)
+    elif suffix in CSV_SUFFIXES:
+        _check_columns(path, _csv_header(path), columns)
+        options = pa_csv.ConvertOptions(
+            include_columns=columns, column_types={c: pa.string() for c in string_columns}
+        )
+        try:
+            table = pa_csv.read_csv(path, convert_options=options)
+        except pa.ArrowInvalid as exc:
+            raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+    else:
+        raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    if table.num_rows == 0:
+        raise DataError(f"{path}: file has no data rows")
+    return table
+
+
+def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
+    """A numerical column as float32; non-numeric, missing or infinite values are errors."""
+    array = table.column(column)
+    if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_boolean(array.type)):
+        text = pc.cast(array, pa.string())
+        parsed = pc.cast(pc.if_else(pc.utf8_is_numeric(text), text, None), pa.float64(), safe=False)
+        bad = pc.and_(pc.is_null(parsed), pc.is_valid(text))
+        count = pc.sum(bad).as_py() or 0
+        if count:
+            example = pc.filter(text, bad)[0].as_py()
+            raise DataError(
+                f"{path}: column {column!r} has {count} non-numeric value(s) (e.g. {example!r}); "
+                "list it under data.columns.categorical if it is a category"
+            )
+        array = parsed
+    values = array.to_numpy(zero_copy_only=False).astype(np.float32)
+    bad_rows = int((~np.isfinite(values)).sum())
+    if bad_rows:
+        raise DataError(f"{path}: column {column!r} has {bad_rows} missing, NaN or infinite value(s) in {len(values)} rows")
+    return values
+
+
+def text_column(table: pa.Table, column: str) -> pa.ChunkedArray:
+    array = table.column(column)
+    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+
+
+def list_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
+    """A list-of-numbers column as a 2-D float32 array; rows must have equal length."""
+    array = table.column(column).combine_chunks()
+    if not (pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type)):
+        raise DataError(f"{path}: column {column!r} must hold a list of numbers per row, found {array.type}")
+    lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False)
+    if len(set(lengths.tolist())) > 1:
+        raise DataError(f"{path}: column {column!r} rows have different lengths ({sorted(set(lengths.tolist()))[:5]})")
+    values = array.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    return values.reshape(len(array), -1)

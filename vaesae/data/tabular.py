@@ -1,0 +1,82 @@
+"""``TabularDataLoader``: numerical and categorical columns from CSV or Parquet."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import torch
+
+from vaesae.data.base import BaseDataLoader
+from vaesae.data.encoding import ColumnEncoding, fit_scaling
+from vaesae.data.tables import list_column, numeric_column, read_table, text_column
+from vaesae.errors import DataError
+from vaesae.registry import register_dataloader
+
+log = logging.getLogger(__name__)
+
+
+def category_codes(path, column: str, labels: pa.ChunkedArray, encoding: ColumnEncoding) -> np.ndarray:
+    """Codes of ``labels``; unknown or missing labels get the column's reserved code, with one warning."""
+    mapping = encoding.category_maps[column]
+    unknown = encoding.unknown_code(column)
+    encoded = pc.dictionary_encode(labels.combine_chunks())
+    lookup = np.array([mapping.get(label, unknown) for label in encoded.dictionary.to_pylist()] + [unknown], dtype=np.int64)
+    indices = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    codes = lookup[indices]
+    count = int((codes == unknown).sum())
+    if count:
+        log.warning(
+            "%s: column %r: %d of %d rows have a missing label or one not in the cardinalities map; "
+            "they use the reserved unknown code %d",
+            path, column, count, len(codes), unknown,
+        )
+    return codes
+
+
+@register_dataloader("TabularDataLoader")
+class TabularDataLoader(BaseDataLoader):
+    """Reads CSV/Parquet; embeddings columns, if any, must be Parquet list columns."""
+
+    def _read(self) -> None:
+        names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]
+        table = read_table(self.data_path, names, string_columns=self.columns["categorical"])
+        self._numerical = np.stack(
+            [numeric_column(self.data_path, table, c) for c in self.columns["numerical"]], axis=1
+        ) if self.columns["numerical"] else np.zeros((table.num_rows, 0), np.float32)
+        self._labels = {c: text_column(table, c) for c in self.columns["categorical"]}
+        self._embeddings = [list_column(self.data_path, table, c) for c in self.columns["embeddings"]]
+        self._rows = table.num_rows
+
+    @property
+    def num_rows(self) -> int:
+        return self._rows
+
+    def fit_encoding(self) -> ColumnEncoding:
+        means, stds = fit_scaling(self._numerical)
+        maps = {c: {str(k): int(v) for k, v in (self.cardinalities or {})[c].items()} for c in self.columns["categorical"]}
+        return ColumnEncoding(
+            numerical=self.columns["numerical"],
+            categorical=self.columns["categorical"],
+            embeddings=self.columns["embeddings"],
+            means=means,
+            stds=stds,
+            category_maps=maps,
+            embedding_dim=sum(e.shape[1] for e in self._embeddings),
+        )
+
+    def use_encoding(self, encoding: ColumnEncoding) -> "TabularDataLoader":
+        if encoding.numerical:
+            self.tensors["numerical"] = torch.from_numpy(encoding.scale(self._numerical).astype(np.float32))
+        if encoding.categorical:
+            codes = [category_codes(self.data_path, c, self._labels[c], encoding) for c in encoding.categorical]
+            self.tensors["categorical"] = torch.from_numpy(np.stack(codes, axis=1))
+        if encoding.embeddings:
+            embeddings = np.concatenate(self._embeddings, axis=1)
+            if embeddings.shape[1] != encoding.embedding_dim:
+                raise DataError(
+                    f"{self.data_path}: embeddings have width {embeddings.shape[1]}, the model was trained on {encoding.embedding_dim}"
+                )
+            self.tensors["embeddings"] = torch.from_numpy(embeddings)
+        return self

@@ -1,0 +1,81 @@
+"""The checkpoint callback: which files to keep, as ``checkpoint.save_strategy`` says."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vaesae.engine.callbacks import Callback, Metrics
+from vaesae.engine.checkpoint_io import clean_stale_temp_files, save_checkpoint
+from vaesae.engine.improvement import is_improvement
+from vaesae.engine.rng import rng_state
+
+BEST, LAST = "best_model.pt", "last_model.pt"
+
+
+def epoch_file(epoch: int) -> str:
+    return f"epoch_{epoch}.pt"
+
+
+@dataclass
+class RunIdentity:
+    """What a checkpoint needs besides weights to rebuild and explain the run."""
+
+    model_class: str
+    model_params: dict[str, Any]
+    loss_class: str
+    encoding: dict[str, Any]
+    config: dict[str, Any]
+
+
+class Checkpointing(Callback):
+    """Saves ``best`` / ``last`` / ``all`` (every epoch + best + last) under ``folder``.
+
+    The best value is judged on ``metric`` whenever that metric was computed in
+    the epoch (a ``val_*`` metric only on validation epochs).
+    """
+
+    def __init__(self, folder: Path, identity: RunIdentity, metric: str, mode: str, save_strategy: str):
+        self.folder, self.identity = folder, identity
+        self.metric, self.mode, self.save_strategy = metric, mode, save_strategy
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+
+    def on_fit_start(self, trainer) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        clean_stale_temp_files(self.folder)
+
+    def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
+        improved = is_improvement(metrics.get(self.metric), self.best_value, self.mode)
+        if improved:
+            self.best_value, self.best_epoch = metrics[self.metric], epoch
+        payload = None
+        if self.save_strategy in ("best", "all") and improved:
+            payload = self.payload(trainer, epoch, metrics)
+            save_checkpoint(self.folder / BEST, payload)
+        if self.save_strategy in ("last", "all"):
+            payload = payload or self.payload(trainer, epoch, metrics)
+            save_checkpoint(self.folder / LAST, payload)
+        if self.save_strategy == "all":
+            save_checkpoint(self.folder / epoch_file(epoch), payload)
+
+    def payload(self, trainer, epoch: int, metrics: Metrics) -> dict[str, Any]:
+        return {
+            "model_class": self.identity.model_class,
+            "model_params": self.identity.model_params,
+            "loss_class": self.identity.loss_class,
+            "encoding": self.identity.encoding,
+            "config": self.identity.config,
+            "model_state": trainer.model.state_dict(),
+            "optimizer_state": trainer.optimizer.state_dict(),
+            "epoch": epoch,
+            "metrics": dict(metrics),
+            "callbacks": {type(c).__name__: c.state_dict() for c in trainer.callbacks},
+            "rng": rng_state(),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_value": self.best_value, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_value, self.best_epoch = state["best_value"], state["best_epoch"]

@@ -1,0 +1,27 @@
+"""User-facing errors.
+
+Anything the user can fix (config, data, checkpoint, environment) is raised as a
+``VaesaeError``; the app prints its message without a traceback and exits non-zero.
+"""
+from __future__ import annotations
+
+
+class VaesaeError(Exception):
+    """A problem the user can fix; its message says what and where."""
+
+
+class ConfigError(VaesaeError):
+    """One or more problems in the composed configuration, reported together."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class DataError(VaesaeError):
+    """Input data that cannot be used as configured."""
+
+
+class CheckpointError(VaesaeError):
+    """A checkpoint that is missing, unreadable, tampered with or does not fit."""

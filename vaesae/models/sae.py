@@ -1,0 +1,198 @@
+"""``SAE``: a sparse autoencoder that splits embeddings into many sparse features.
+
+Each row of ``batch["embeddings"]`` is written as a sparse, non-negative
+combination of learned dictionary directions (the decoder columns) plus a
+learned offset ``b_dec``. Two sparsity mechanisms are available: ``relu``
+(ReLU features, sparsity comes from the L1 term of ``SAELoss``) and ``topk``
+(only the ``k`` largest pre-activations of a row survive, so sparsity is fixed
+by construction and the L1 weight is usually 0).
+
+The decoder columns are constrained to unit L2 norm. Without the constraint the
+L1 penalty can be dodged by shrinking features and growing the matching decoder
+columns, and feature magnitudes would not be comparable across features.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from vaesae.data.encoding import ColumnEncoding
+from vaesae.errors import ConfigError
+from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel, check_input_dim
+from vaesae.registry import register_model
+
+log = logging.getLogger(__name__)
+
+ACTIVATIONS = ("relu", "topk")
+
+
+class UnitNormColumns(nn.Module):
+    """Parametrization that divides every column of a weight matrix by its L2 norm.
+
+    Registered on the decoder weight, it makes the effective dictionary unit-norm
+    at every step, whoever runs the training loop, and the gradient reaching the
+    raw weight has no component along each column (it cannot change the norm).
+    """
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight / weight.norm(dim=0, keepdim=True).clamp_min(1e-12)
+
+
+@register_model("SAE")
+class SAE(VaesaeModel):
+    """``features = act(W_enc (x - b_dec) + b_enc)``, ``reconstruction = W_dec features + b_dec``.
+
+    ``b_dec`` is subtracted before encoding so the encoder sees centred inputs
+    once ``initialize_from_data`` has set it; it starts at zero. The encoder
+    weight starts as the transpose of the (unit-norm) decoder weight, so each
+    feature initially reads the same direction it writes, a start that is known
+    to reduce dead features.
+
+    ``hidden_dim`` below ``input_dim`` is allowed but warned about: a dictionary
+    with fewer directions than dimensions cannot hold more features than a plain
+    change of basis, so features in superposition cannot be pulled apart, which
+    is what an SAE is for.
+
+    ``sparsity_weight`` is accepted and recorded with the checkpoint so configs
+    may keep it next to the model params; the loss reads its own
+    ``loss.params.sparsity_weight``.
+    """
+
+    def __init__(
+        self,
+        encoding: ColumnEncoding,
+        hidden_dim: int,
+        input_dim: int | None = None,
+        sparsity_weight: float = 0.0,
+        activation: str = "relu",
+        k: int | None = None,
+    ):
+        super().__init__()
+        self.input_dim = check_input_dim(input_dim, encoding)
+        self.hidden_dim, self.sparsity_weight, self.activation = int(hidden_dim), float(sparsity_weight), activation
+        self.k = None if k is None else int(k)
+        self._check_params()
+        if self.hidden_dim < self.input_dim:
+            log.warning(
+                "model.params.hidden_dim (%d) is smaller than the input width (%d): an undercomplete SAE "
+                "cannot separate more features than dimensions",
+                self.hidden_dim,
+                self.input_dim,
+            )
+        self.b_dec = nn.Parameter(torch.zeros(self.input_dim))
+        self.encoder = nn.Linear(self.input_dim, self.hidden_dim)
+        self.decoder = nn.Linear(self.hidden_dim, self.input_dim, bias=False)
+        parametrize.register_parametrization(self.decoder, "weight", UnitNormColumns())
+        with torch.no_grad():
+            self.encoder.weight.copy_(self.decoder.weight.T)
+            self.encoder.bias.zero_()
+
+    def _check_params(self) -> None:
+        if self.hidden_dim < 1:
+            raise ConfigError(f"model.params.hidden_dim: must be at least 1, got {self.hidden_dim}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"model.params.activation: unknown activation {self.activation!r}; accepted: {', '.join(ACTIVATIONS)}"
+            )
+        if self.activation == "topk" and (self.k is None or not 1 <= self.k <= self.hidden_dim):
+            raise ConfigError(
+                f"model.params.k: activation 'topk' needs an integer k with 1 <= k <= hidden_dim "
+                f"({self.hidden_dim}), got {self.k}"
+            )
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "input_dim": self.input_dim,
+            "hidden_dim": self.hidden_dim,
+            "sparsity_weight": self.sparsity_weight,
+            "activation": self.activation,
+            "k": self.k,
+        }
+
+    @classmethod
+    def metric_names(cls, columns: dict[str, list[str]]) -> list[str]:
+        return ["l0", "fvu", "dead_fraction"]
+
+    @torch.no_grad()
+    def initialize_from_data(self, tensors: Batch) -> None:
+        """Set ``b_dec`` to the mean of the training embeddings, so the encoder starts on centred data."""
+        self.b_dec.copy_(tensors["embeddings"].to(self.b_dec).mean(dim=0))
+
+    def after_optimizer_step(self) -> None:
+        self.normalize_decoder()
+
+    @torch.no_grad()
+    def normalize_decoder(self) -> None:
+        """Rescale the raw decoder weight to the unit-norm columns it already stands for.
+
+        The model's function does not change (the parametrization normalises anyway),
+        but gradients orthogonal to a column make its raw norm grow, which shrinks the
+        effective step size; calling this after each optimizer step keeps it constant.
+        """
+        original = self.decoder.parametrizations.weight.original
+        original.copy_(self.decoder.weight)
+
+    def _activate(self, pre_activations: torch.Tensor) -> torch.Tensor:
+        if self.activation == "relu":
+            return torch.relu(pre_activations)
+        values, indices = pre_activations.topk(self.k, dim=1)
+        return torch.zeros_like(pre_activations).scatter(1, indices, torch.relu(values))
+
+    def forward(self, batch: Batch) -> dict[str, Any]:
+        pre_activations = self.encoder(batch["embeddings"] - self.b_dec)
+        features = self._activate(pre_activations)
+        return {
+            "reconstruction": self.decoder(features) + self.b_dec,
+            "features": features,
+            "pre_activations": pre_activations,
+        }
+
+    def encode(self, batch: Batch) -> torch.Tensor:
+        return self._activate(self.encoder(batch["embeddings"] - self.b_dec))
+
+    def reconstruct(self, batch: Batch) -> torch.Tensor:
+        return self.forward(batch)["reconstruction"]
+
+    def metric_accumulator(self) -> MetricAccumulator:
+        return SAEQuality(self.input_dim, self.hidden_dim)
+
+
+class SAEQuality(MetricAccumulator):
+    """L0, fraction of variance unexplained and fraction of dead features over a split.
+
+    ``fvu = sum ||x - x_hat||^2 / sum ||x - mean(x)||^2`` with the split's own mean;
+    the denominator comes from float64 running sums (``sum x``, ``sum ||x||^2``) so
+    batches can arrive one at a time. A feature is dead when it is zero on every
+    row of the split. On a split with no variance ``fvu`` is NaN.
+    """
+
+    def __init__(self, input_dim: int, hidden_dim: int):
+        self.rows = 0
+        self.active_count = 0
+        self.ever_active = torch.zeros(hidden_dim, dtype=torch.bool)
+        self.x_sum = torch.zeros(input_dim, dtype=torch.float64)
+        self.x_sq_sum = 0.0
+        self.squared_error = 0.0
+
+    def update(self, batch: Batch, output: dict[str, Any]) -> None:
+        x = batch["embeddings"].double().cpu()
+        active = output["features"].detach().cpu() != 0
+        self.rows += x.shape[0]
+        self.active_count += int(active.sum())
+        self.ever_active |= active.any(dim=0)
+        self.x_sum += x.sum(dim=0)
+        self.x_sq_sum += float((x**2).sum())
+        self.squared_error += float(((output["reconstruction"].detach().double().cpu() - x) ** 2).sum())
+
+    def compute(self) -> dict[str, float]:
+        rows = max(self.rows, 1)
+        variance = self.x_sq_sum - float((self.x_sum**2).sum()) / rows
+        return {
+            "l0": self.active_count / rows,
+            "fvu": self.squared_error / variance if variance > 0 else float("nan"),
+            "dead_fraction": 1.0 - float(self.ever_active.float().mean()),
+        }

@@ -1,0 +1,42 @@
+"""What every task receives: the validated config and where to write."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from vaesae.config.redact import redacted
+
+log = logging.getLogger("vaesae")
+
+
+@dataclass
+class Job:
+    cfg: DictConfig
+    run_dir: Path
+    overrides: list[str] = field(default_factory=list)
+
+    @property
+    def task(self) -> str:
+        return self.cfg.task
+
+    def redacted_config(self) -> dict:
+        return redacted(OmegaConf.to_container(self.cfg, resolve=True))
+
+    def write_config(self) -> Path:
+        """The resolved config with secrets masked: ``config.yaml`` (train) or ``config.{task}.yaml``."""
+        name = "config.yaml" if self.task == "train" else f"config.{self.task}.yaml"
+        path = self.run_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.redacted_config(), sort_keys=False))
+        return path
+
+
+def print_summary(title: str, rows: list[tuple[str, object]]) -> None:
+    """The dry-run report: what would run, on which data, writing where."""
+    width = max(len(name) for name, _ in rows)
+    lines = [title] + [f"  {name.ljust(width)}  {value}" for name, value in rows]
+    print("\n".join(lines))

@@ -1,0 +1,87 @@
+"""Building the parts a task needs from the validated config."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from vaesae.data.base import BaseDataLoader
+from vaesae.data.encoding import ColumnEncoding
+from vaesae.errors import ConfigError, DataError
+from vaesae.losses.base import VaesaeLoss
+from vaesae.models.base import VaesaeModel
+from vaesae.registry import DATALOADERS, LOSSES, MODELS
+
+
+def plain(node: Any) -> Any:
+    """A config node as plain Python containers (lists, dicts, scalars)."""
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) or OmegaConf.is_list(node) else node
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_cardinalities(data: DictConfig) -> dict[str, dict[str, int]] | None:
+    """The cardinalities JSON, checked to cover every categorical column with label -> integer code."""
+    if not data.cardinalities_path:
+        return None
+    path = Path(data.cardinalities_path)
+    if not path.is_file():
+        raise DataError(f"data.cardinalities_path: file {path} not found")
+    try:
+        mapping = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    problems = []
+    for column in data.columns.categorical:
+        labels = mapping.get(column) if isinstance(mapping, dict) else None
+        if not isinstance(labels, dict) or not labels:
+            problems.append(f"{path}: no mapping {{label: code}} for categorical column {column!r}")
+        elif not all(isinstance(code, int) and code >= 0 for code in labels.values()):
+            problems.append(f"{path}: column {column!r}: codes must be non-negative integers")
+    if problems:
+        raise DataError("\n".join(problems))
+    return mapping
+
+
+def build_loader(split: DictConfig, data: DictConfig, cardinalities, seed: int, shuffle: bool | None = None) -> BaseDataLoader:
+    params = plain(split.loader_params)
+    if shuffle is not None:
+        params["shuffle"] = shuffle
+    loader_cls = DATALOADERS.get(split.loader_class, "loader_class")
+    return loader_cls(split.data_path, plain(data.columns), seed=seed, cardinalities=cardinalities, **params)
+
+
+def build_model(model_class: str, params: Mapping[str, Any], encoding: ColumnEncoding) -> VaesaeModel:
+    model_cls = MODELS.get(model_class, "model.class")
+    try:
+        return model_cls(encoding=encoding, **params)
+    except TypeError as exc:
+        raise ConfigError(f"model.params: cannot build {model_class}: {exc}") from None
+
+
+def build_loss(loss: DictConfig, key: str) -> VaesaeLoss:
+    loss_cls = LOSSES.get(loss["class"], f"{key}.class")
+    try:
+        return loss_cls(**plain(loss.params))
+    except TypeError as exc:
+        raise ConfigError(f"{key}.params: cannot build {loss['class']}: {exc}") from None
+
+
+def build_optimizer(config: DictConfig, parameters) -> torch.optim.Optimizer:
+    options = plain(config)
+    name, learning_rate = options.pop("optimizer"), options.pop("learning_rate")
+    try:
+        return getattr(torch.optim, name)(parameters, lr=learning_rate, **options)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"train.optimizer_config: cannot build {name}: {exc}") from None
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
