@@ -18,6 +18,7 @@ HYDRA_SETTINGS = (
     "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
     "hydra.sweep.dir=${experiment.output_dir}/${experiment.name}",
     "hydra.sweep.subdir=${hydra.job.num}",
+    "hydra.output_subdir=.hydra/${task}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
 )

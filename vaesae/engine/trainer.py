@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import torch
 
 from vaesae.engine.callbacks import Callback, Metrics
+from vaesae.engine.inference import LossTotals, batch_rows, evaluate, to_device
 from vaesae.errors import VaesaeError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
@@ -15,27 +16,6 @@ from vaesae.models.base import Batch, VaesaeModel
 
 class NonFiniteLossError(VaesaeError):
     """The loss became NaN or infinite; training stops before the bad step is applied."""
-
-
-def to_device(batch: Batch, device: torch.device) -> Batch:
-    return {name: tensor.to(device, non_blocking=True) for name, tensor in batch.items()}
-
-
-class LossTotals:
-    """Row-weighted sums of loss components, kept on the device to avoid a sync per batch."""
-
-    def __init__(self) -> None:
-        self.sums: dict[str, torch.Tensor] = {}
-        self.rows = 0
-
-    def add(self, losses: dict[str, torch.Tensor], rows: int) -> None:
-        for name, value in losses.items():
-            weighted = value.detach() * rows
-            self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
-        self.rows += rows
-
-    def means(self, prefix: str) -> Metrics:
-        return {f"{prefix}_{name}": float(total) / max(self.rows, 1) for name, total in self.sums.items()}
 
 
 @dataclass
@@ -105,7 +85,7 @@ class Trainer:
             losses["loss"].backward()
             self.optimizer.step()
             self.model.after_optimizer_step()
-            totals.add(losses, next(iter(batch.values())).shape[0])
+            totals.add(losses, batch_rows(batch))
             self._emit("on_batch_end", epoch, index + 1, total_batches)
         elapsed = time.perf_counter() - started
         metrics = totals.means("train")
@@ -114,18 +94,5 @@ class Trainer:
         )
         return metrics
 
-    @torch.no_grad()
     def evaluate(self, loader, loss: VaesaeLoss, prefix: str) -> Metrics:
-        """Mean loss components and the model's quality metrics over a whole split."""
-        self.model.eval()
-        totals, quality = LossTotals(), self.model.metric_accumulator()
-        for batch in loader.epoch(0):
-            batch = to_device(batch, self.device)
-            output = self.model(batch)
-            totals.add(loss(batch, output), next(iter(batch.values())).shape[0])
-            if quality is not None:
-                quality.update(batch, output)
-        metrics = totals.means(prefix)
-        if quality is not None:
-            metrics.update({f"{prefix}_{name}": value for name, value in quality.compute().items()})
-        return metrics
+        return evaluate(self.model, loader, loss, self.device, prefix)

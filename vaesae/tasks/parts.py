@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -14,6 +15,8 @@ from vaesae.errors import ConfigError, DataError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import VaesaeModel
 from vaesae.registry import DATALOADERS, LOSSES, MODELS
+
+log = logging.getLogger("vaesae")
 
 
 def plain(node: Any) -> Any:
@@ -50,10 +53,9 @@ def load_cardinalities(data: DictConfig) -> dict[str, dict[str, int]] | None:
     return mapping
 
 
-def build_loader(split: DictConfig, data: DictConfig, cardinalities, seed: int, shuffle: bool | None = None) -> BaseDataLoader:
-    params = plain(split.loader_params)
-    if shuffle is not None:
-        params["shuffle"] = shuffle
+def build_loader(split: DictConfig, data: DictConfig, cardinalities, seed: int, **overrides: Any) -> BaseDataLoader:
+    """The split's registered loader; ``overrides`` replace loader params (e.g. ``shuffle=False``)."""
+    params = {**plain(split.loader_params), **overrides}
     loader_cls = DATALOADERS.get(split.loader_class, "loader_class")
     return loader_cls(split.data_path, plain(data.columns), seed=seed, cardinalities=cardinalities, **params)
 
@@ -85,3 +87,14 @@ def build_optimizer(config: DictConfig, parameters) -> torch.optim.Optimizer:
 
 def parameter_count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def inference_loader(cfg: DictConfig, split: str, encoding: ColumnEncoding) -> BaseDataLoader:
+    """A split for extract/predict: every row once, in input order, with the checkpoint's encoding."""
+    section = cfg[split]
+    if section.loader_params.get("shuffle"):
+        log.warning("%s.loader_params.shuffle is true; task=%s always keeps input order, so shuffle is off", split, cfg.task)
+    if section.loader_params.get("num_batches_per_epoch") is not None:
+        log.warning("%s.loader_params.num_batches_per_epoch is ignored by task=%s: every row is used", split, cfg.task)
+    loader = build_loader(section, cfg.data, None, cfg.experiment.seed or 0, shuffle=False, num_batches_per_epoch=None)
+    return loader.use_encoding(encoding)

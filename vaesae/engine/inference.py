@@ -1,0 +1,86 @@
+"""Evaluation and batched inference, shared by training, extraction and prediction."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from vaesae.engine.callbacks import Metrics
+from vaesae.losses.base import VaesaeLoss
+from vaesae.models.base import Batch, VaesaeModel
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    return {name: tensor.to(device, non_blocking=True) for name, tensor in batch.items()}
+
+
+def batch_rows(batch: Batch) -> int:
+    return next(iter(batch.values())).shape[0]
+
+
+class LossTotals:
+    """Row-weighted sums of loss components, kept on the device to avoid a sync per batch."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.rows = 0
+
+    def add(self, losses: dict[str, torch.Tensor], rows: int) -> None:
+        for name, value in losses.items():
+            weighted = value.detach() * rows
+            self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
+        self.rows += rows
+
+    def means(self, prefix: str) -> Metrics:
+        return {f"{prefix}_{name}": float(total) / max(self.rows, 1) for name, total in self.sums.items()}
+
+
+@torch.inference_mode()
+def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str) -> Metrics:
+    """Mean loss components and the model's quality metrics over a whole split."""
+    model.eval()
+    totals, quality = LossTotals(), model.metric_accumulator()
+    for batch in loader.epoch(0):
+        batch = to_device(batch, device)
+        output = model(batch)
+        totals.add(loss(batch, output), batch_rows(batch))
+        if quality is not None:
+            quality.update(batch, output)
+    metrics = totals.means(prefix)
+    if quality is not None:
+        metrics.update({f"{prefix}_{name}": value for name, value in quality.compute().items()})
+    return metrics
+
+
+@torch.inference_mode()
+def write_inference(
+    model: VaesaeModel, loader, function: Callable[[Batch], torch.Tensor], device: torch.device, path: Path
+) -> tuple[int, int]:
+    """Write ``function(batch)`` for every row, in input order, to the ``.npy`` file ``path``.
+
+    Rows stream into a memory-mapped temporary file beside ``path`` that is renamed
+    into place only when complete, so a failure never leaves a partial file behind
+    under the final name. Returns the array's shape.
+    """
+    model.eval()
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
+    array, start = None, 0
+    try:
+        for batch in loader.epoch(0):
+            values = function(to_device(batch, device)).float().cpu().numpy()
+            if array is None:
+                array = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(loader.num_rows, values.shape[1]))
+            array[start:start + len(values)] = values
+            start += len(values)
+        array.flush()
+        shape = array.shape
+        del array
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return shape

@@ -1,0 +1,37 @@
+"""``task=extract``: write a trained model's representation of every configured split."""
+from __future__ import annotations
+
+import logging
+
+from vaesae.config.schema import SPLITS
+from vaesae.engine.inference import write_inference
+from vaesae.engine.rng import seed_everything
+from vaesae.tasks.job import Job, print_summary
+from vaesae.tasks.outputs import output_file
+from vaesae.tasks.parts import inference_loader, resolve_device
+from vaesae.tasks.restore import restore_model
+
+log = logging.getLogger("vaesae")
+
+
+def run_extract(job: Job) -> None:
+    """VAE: posterior means; SAE: sparse feature activations; one ``.npy`` row per input row."""
+    cfg = job.cfg
+    seed_everything(cfg.experiment.seed or 0)
+    device = resolve_device(cfg.experiment.device)
+    restored = restore_model(cfg, device)
+    splits = [s for s in SPLITS if cfg[s] is not None]
+    if cfg.dry_run:
+        loaders = {s: inference_loader(cfg, s, restored.encoding) for s in splits}
+        print_summary("dry run: task=extract (nothing written)", [
+            ("checkpoint", f"{restored.path} ({restored.payload['model_class']}, epoch {restored.payload['epoch']})"),
+            *[(s, f"{cfg[s].data_path}: {loaders[s].num_rows:,} rows -> {cfg[s].output}") for s in splits],
+        ])
+        return None
+    job.write_config()
+    outputs = {s: output_file(cfg[s].output, f"{s}.output") for s in splits}
+    for split in splits:
+        loader = inference_loader(cfg, split, restored.encoding)
+        shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])
+        log.info("%s: wrote %s embeddings of shape %s to %s", split, restored.payload["model_class"], shape, outputs[split])
+    return None

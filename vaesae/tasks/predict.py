@@ -1,0 +1,74 @@
+"""``task=predict``: reconstruct the test split, as an array and as a readable table, with metrics."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vaesae.data.encoding import ColumnEncoding
+from vaesae.engine.checkpoint_io import atomic_write_bytes
+from vaesae.engine.inference import evaluate, write_inference
+from vaesae.engine.metrics_file import json_safe
+from vaesae.engine.rng import seed_everything
+from vaesae.tasks.job import Job, print_summary
+from vaesae.tasks.outputs import output_file
+from vaesae.tasks.parts import build_loss, inference_loader, resolve_device
+from vaesae.tasks.restore import restore_model
+
+log = logging.getLogger("vaesae")
+
+
+def prediction_table(predictions: np.ndarray, encoding: ColumnEncoding) -> pd.DataFrame:
+    """Predictions in the data's own terms: numerical columns in original units, categories as labels.
+
+    ``predictions`` has the layout of ``model.reconstruct``: numerical (scaled),
+    categorical codes, then embedding dimensions.
+    """
+    n_num, n_cat = len(encoding.numerical), len(encoding.categorical)
+    table = pd.DataFrame(encoding.unscale(predictions[:, :n_num]), columns=encoding.numerical)
+    for i, column in enumerate(encoding.categorical):
+        labels = np.array(encoding.labels(column), dtype=object)
+        table[column] = labels[predictions[:, n_num + i].astype(np.int64)]
+    embedding_part = predictions[:, n_num + n_cat:]
+    if embedding_part.shape[1]:
+        names = [f"{encoding.embeddings[0]}_{i}" if len(encoding.embeddings) == 1 else f"dim_{i}" for i in range(embedding_part.shape[1])]
+        table = pd.concat([table, pd.DataFrame(embedding_part, columns=names)], axis=1)
+    return table
+
+
+def sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.stem + suffix)
+
+
+def run_predict(job: Job) -> float | None:
+    """Writes ``test.output`` (.npy), a ``.csv`` table beside it and, if asked, ``*_metrics.json``."""
+    cfg = job.cfg
+    seed_everything(cfg.experiment.seed or 0)
+    device = resolve_device(cfg.experiment.device)
+    restored = restore_model(cfg, device)
+    loader = inference_loader(cfg, "test", restored.encoding)
+    compute = cfg.test.metrics is not None and cfg.test.metrics.compute
+    loss = build_loss(cfg.test.metrics.loss, "test.metrics.loss") if compute else None
+    if cfg.dry_run:
+        print_summary("dry run: task=predict (nothing written)", [
+            ("checkpoint", f"{restored.path} ({restored.payload['model_class']}, epoch {restored.payload['epoch']})"),
+            ("test", f"{cfg.test.data_path}: {loader.num_rows:,} rows -> {cfg.test.output}"),
+            ("metrics", cfg.test.metrics.loss["class"] if compute else "off"),
+        ])
+        return None
+    job.write_config()
+    output = output_file(cfg.test.output, "test.output")
+    shape = write_inference(restored.model, loader, restored.model.reconstruct, device, output)
+    table_path = sibling(output, ".csv")
+    table = prediction_table(np.load(output, mmap_mode="r"), restored.encoding)
+    atomic_write_bytes(table_path, table.to_csv(index=False).encode())
+    log.info("test: wrote predictions of shape %s to %s and %s", shape, output, table_path)
+    if loss is None:
+        return None
+    metrics = evaluate(restored.model, loader, loss, device, "test")
+    atomic_write_bytes(sibling(output, "_metrics.json"), json.dumps(json_safe(metrics), indent=2).encode())
+    print(json.dumps(json_safe(metrics), indent=2))
+    return metrics["test_loss"]

@@ -1,0 +1,67 @@
+"""Finding and loading the checkpoint that extract and predict work from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from vaesae.data.encoding import ColumnEncoding
+from vaesae.engine.checkpoint_io import load_checkpoint
+from vaesae.engine.checkpointing import BEST, LAST
+from vaesae.errors import CheckpointError, ConfigError
+from vaesae.models.base import VaesaeModel
+from vaesae.tasks.parts import build_model
+
+
+@dataclass
+class Restored:
+    model: VaesaeModel
+    encoding: ColumnEncoding
+    path: Path
+    payload: dict[str, Any]
+
+
+def checkpoint_file(path: Path, load_strategy: str) -> Path:
+    """``path`` may be a checkpoint file, a ``checkpoints/`` folder or a run folder."""
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint.path: {path} does not exist")
+    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+    name = {"best": BEST, "last": LAST}.get(load_strategy, f"{load_strategy}.pt")
+    candidate = folder / name
+    if not candidate.is_file():
+        present = ", ".join(sorted(p.name for p in folder.glob("*.pt"))) or "none"
+        raise CheckpointError(
+            f"checkpoint.load_strategy: {load_strategy!r} needs {candidate}, which does not exist; checkpoints there: {present}"
+        )
+    return candidate
+
+
+def check_columns(encoding: ColumnEncoding, data: DictConfig, path: Path) -> None:
+    for kind in ("numerical", "categorical", "embeddings"):
+        configured, trained = list(data.columns[kind]), getattr(encoding, kind)
+        if configured != trained:
+            raise ConfigError(
+                f"data.columns.{kind}: {configured} differs from the columns the checkpoint {path} was trained on: {trained}"
+            )
+
+
+def restore_model(cfg: DictConfig, device: torch.device) -> Restored:
+    """Rebuild the model from ``checkpoint.path`` with the stored class, params, weights and encoding."""
+    path = checkpoint_file(Path(cfg.checkpoint.path), cfg.checkpoint.load_strategy)
+    payload = load_checkpoint(path)
+    stored_class = payload["model_class"]
+    if cfg.model["class"] != stored_class:
+        raise ConfigError(f"model.class: {cfg.model['class']!r} but the checkpoint {path} holds a {stored_class!r} model")
+    encoding = ColumnEncoding.from_state(payload["encoding"])
+    check_columns(encoding, cfg.data, path)
+    model = build_model(stored_class, payload["model_params"], encoding)
+    try:
+        model.load_state_dict(payload["model_state"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit {stored_class}: {str(exc).splitlines()[0]}") from None
+    return Restored(model.to(device).eval(), encoding, path, payload)
