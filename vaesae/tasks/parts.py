@@ -53,11 +53,11 @@ def load_cardinalities(data: DictConfig) -> dict[str, dict[str, int]] | None:
     return mapping
 
 
-def build_loader(split: DictConfig, data: DictConfig, cardinalities, seed: int, **overrides: Any) -> BaseDataLoader:
+def build_loader(split: DictConfig, columns: Mapping[str, list[str]], cardinalities, seed: int, **overrides: Any) -> BaseDataLoader:
     """The split's registered loader; ``overrides`` replace loader params (e.g. ``shuffle=False``)."""
     params = {**plain(split.loader_params), **overrides}
     loader_cls = DATALOADERS.get(split.loader_class, "loader_class")
-    return loader_cls(split.data_path, plain(data.columns), seed=seed, cardinalities=cardinalities, **params)
+    return loader_cls(split.data_path, columns, seed=seed, cardinalities=cardinalities, **params)
 
 
 def build_model(model_class: str, params: Mapping[str, Any], encoding: ColumnEncoding) -> VaesaeModel:
@@ -96,5 +96,6 @@ def inference_loader(cfg: DictConfig, split: str, encoding: ColumnEncoding) -> B
         log.warning("%s.loader_params.shuffle is true; task=%s always keeps input order, so shuffle is off", split, cfg.task)
     if section.loader_params.get("num_batches_per_epoch") is not None:
         log.warning("%s.loader_params.num_batches_per_epoch is ignored by task=%s: every row is used", split, cfg.task)
-    loader = build_loader(section, cfg.data, None, cfg.experiment.seed or 0, shuffle=False, num_batches_per_epoch=None)
+    columns = {"numerical": encoding.numerical, "categorical": encoding.categorical, "embeddings": encoding.embeddings}
+    loader = build_loader(section, columns, None, cfg.experiment.seed or 0, shuffle=False, num_batches_per_epoch=None)
     return loader.use_encoding(encoding)

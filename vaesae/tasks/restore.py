@@ -1,6 +1,7 @@
 """Finding and loading the checkpoint that extract and predict work from."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from vaesae.engine.checkpointing import BEST, LAST
 from vaesae.errors import CheckpointError, ConfigError
 from vaesae.models.base import VaesaeModel
 from vaesae.tasks.parts import build_model
+
+log = logging.getLogger("vaesae")
 
 
 @dataclass
@@ -41,12 +44,14 @@ def checkpoint_file(path: Path, load_strategy: str) -> Path:
     return candidate
 
 
-def check_columns(encoding: ColumnEncoding, data: DictConfig, path: Path) -> None:
+def warn_on_column_differences(encoding: ColumnEncoding, data: DictConfig, path: Path) -> None:
+    """The checkpoint's columns are used whatever the config lists; say so where they differ."""
     for kind in ("numerical", "categorical", "embeddings"):
         configured, trained = list(data.columns[kind]), getattr(encoding, kind)
         if configured != trained:
-            raise ConfigError(
-                f"data.columns.{kind}: {configured} differs from the columns the checkpoint {path} was trained on: {trained}"
+            log.warning(
+                "data.columns.%s lists %s but the checkpoint %s was trained on %s; using the checkpoint's columns",
+                kind, configured, path, trained,
             )
 
 
@@ -58,7 +63,7 @@ def restore_model(cfg: DictConfig, device: torch.device) -> Restored:
     if cfg.model["class"] != stored_class:
         raise ConfigError(f"model.class: {cfg.model['class']!r} but the checkpoint {path} holds a {stored_class!r} model")
     encoding = ColumnEncoding.from_state(payload["encoding"])
-    check_columns(encoding, cfg.data, path)
+    warn_on_column_differences(encoding, cfg.data, path)
     model = build_model(stored_class, payload["model_params"], encoding)
     try:
         model.load_state_dict(payload["model_state"])

@@ -26,12 +26,13 @@ def run_train(job: Job) -> float | None:
     seed_everything(cfg.experiment.seed)
     device = resolve_device(cfg.experiment.device)
     cardinalities = load_cardinalities(cfg.data)
-    train_loader = build_loader(cfg.train, cfg.data, cardinalities, cfg.experiment.seed)
+    columns = plain(cfg.data.columns)
+    train_loader = build_loader(cfg.train, columns, cardinalities, cfg.experiment.seed)
     encoding = train_loader.fit_encoding()
     train_loader.use_encoding(encoding)
     val_loader = None
     if cfg.val is not None:
-        val_loader = build_loader(cfg.val, cfg.data, cardinalities, cfg.experiment.seed).use_encoding(encoding)
+        val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
     model = build_model(cfg.model["class"], plain(cfg.model.params), encoding).to(device)
     loss = build_loss(cfg.train.loss, "train.loss")
     val_loss = build_loss(cfg.val.loss, "val.loss") if cfg.val is not None else None
