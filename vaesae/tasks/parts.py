@@ -68,10 +68,15 @@ def build_model(model_class: str, params: Mapping[str, Any], encoding: ColumnEnc
         raise ConfigError(f"model.params: cannot build {model_class}: {exc}") from None
 
 
+def params_of(node: DictConfig) -> dict[str, Any]:
+    """The ``params`` of a ``{class, params}`` node; absent params mean none."""
+    return plain(node.get("params")) or {}
+
+
 def build_loss(loss: DictConfig, key: str) -> VaesaeLoss:
     loss_cls = LOSSES.get(loss["class"], f"{key}.class")
     try:
-        return loss_cls(**plain(loss.params))
+        return loss_cls(**params_of(loss))
     except TypeError as exc:
         raise ConfigError(f"{key}.params: cannot build {loss['class']}: {exc}") from None
 

@@ -25,8 +25,11 @@ def prediction_table(predictions: np.ndarray, encoding: ColumnEncoding) -> pd.Da
     """Predictions in the data's own terms: numerical columns in original units, categories as labels.
 
     ``predictions`` has the layout of ``model.reconstruct``: numerical (scaled),
-    categorical codes, then embedding dimensions.
+    categorical codes, then embedding dimensions. A model whose output has another
+    width gets plain ``prediction_{i}`` columns.
     """
+    if predictions.shape[1] != encoding.input_dim:
+        return pd.DataFrame(predictions, columns=[f"prediction_{i}" for i in range(predictions.shape[1])])
     n_num, n_cat = len(encoding.numerical), len(encoding.categorical)
     table = pd.DataFrame(encoding.unscale(predictions[:, :n_num]), columns=encoding.numerical)
     for i, column in enumerate(encoding.categorical):

@@ -14,7 +14,8 @@ from vaesae.errors import VaesaeError
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import ensure_writable, refuse_existing_run
 from vaesae.tasks.parts import (
-    build_loader, build_loss, build_model, build_optimizer, load_cardinalities, parameter_count, plain, resolve_device,
+    build_loader, build_loss, build_model, build_optimizer, load_cardinalities, parameter_count, params_of, plain,
+    resolve_device,
 )
 
 log = logging.getLogger("vaesae")
@@ -33,7 +34,7 @@ def run_train(job: Job) -> float | None:
     val_loader = None
     if cfg.val is not None:
         val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
-    model = build_model(cfg.model["class"], plain(cfg.model.params), encoding).to(device)
+    model = build_model(cfg.model["class"], params_of(cfg.model), encoding).to(device)
     loss = build_loss(cfg.train.loss, "train.loss")
     val_loss = build_loss(cfg.val.loss, "val.loss") if cfg.val is not None else None
     optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
