@@ -25,6 +25,9 @@ HYDRA_SETTINGS = (
 )
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
+VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                 "--config-dir", "-cd", "--experimental-rerun"}
+INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
 ROOT_SWITCHES = ("dry_run=", "plugins=")
 
 
@@ -60,6 +63,24 @@ def _for_user_config(arg: str, selects_task: bool) -> str:
     return "++" + arg if arg.startswith(ROOT_SWITCHES) else arg
 
 
+def _split(args: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra's options (with their values) apart from the overrides, which argparse needs contiguous."""
+    options, overrides, index = [], [], 0
+    while index < len(args):
+        arg = args[index]
+        if not arg.startswith("-"):
+            overrides.append(arg)
+        else:
+            options.append(arg)
+            following = args[index + 1] if index + 1 < len(args) else None
+            takes_value = arg in VALUE_OPTIONS or (arg in ("--info", "-i") and following in INFO_TOPICS)
+            if takes_value and following is not None:
+                options.append(following)
+                index += 1
+        index += 1
+    return options, overrides
+
+
 def _key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
@@ -69,6 +90,7 @@ def prepare_args(args: list[str]) -> list[str]:
     name = _option(args, "--config-name", "-cn")
     if name not in (None, DEFAULT_CONFIG_NAME):
         args = [_for_user_config(arg, _user_config_selects_task(args)) for arg in args]
-    settings = [*HYDRA_SETTINGS, *(DRY_RUN_SETTINGS if _is_dry_run(args) else ())]
-    given = {_key(arg) for arg in args if "=" in arg}
-    return [*args, *(s for s in settings if _key(s) not in given)]
+    options, overrides = _split(args)
+    settings = [*HYDRA_SETTINGS, *(DRY_RUN_SETTINGS if _is_dry_run(overrides) else ())]
+    given = {_key(arg) for arg in overrides if "=" in arg}
+    return [*options, *overrides, *(s for s in settings if _key(s) not in given)]
