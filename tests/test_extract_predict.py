@@ -1,7 +1,6 @@
 """task=extract and task=predict on real checkpoints, and the whole chain script."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 

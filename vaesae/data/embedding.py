@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 
 from vaesae.data.base import BaseDataLoader
@@ -25,7 +24,6 @@ def _load_array(path, column: str) -> np.ndarray:
     except (ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read embeddings: {exc}") from None
     if suffix in PARQUET_SUFFIXES:
-        pq.read_schema(path)
         return list_column(path, read_table(path, [column], []), column)
     raise DataError(f"{path}: unsupported embeddings file type {suffix!r}; use .npy, .npz or .parquet")
 

@@ -11,7 +11,7 @@ from vaesae.engine.callbacks import Callback, Metrics
 from vaesae.engine.inference import LossTotals, batch_rows, evaluate, to_device
 from vaesae.errors import VaesaeError
 from vaesae.losses.base import VaesaeLoss
-from vaesae.models.base import Batch, VaesaeModel
+from vaesae.models.base import VaesaeModel
 
 
 class NonFiniteLossError(VaesaeError):
