@@ -22,6 +22,7 @@ HYDRA_SETTINGS = (
     "hydra.output_subdir=.hydra/${oc.select:task,train}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
+    "++hydra.callbacks.vaesae_sweep_figures._target_=vaesae.report.hydra_callback.SweepFigures",
 )
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"

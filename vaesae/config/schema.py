@@ -132,6 +132,21 @@ class MlflowConfig:
 
 
 @dataclass
+class ReportConfig:
+    """The pictures drawn into ``{run_dir}/figures/`` after training (and by ``python -m vaesae.report``).
+
+    ``color_by`` is the categorical column that colours the VAE latent projection
+    (null: the first categorical column); ``top_features`` SAE features get a
+    card listing their ``top_rows`` strongest rows.
+    """
+
+    figures: bool = True
+    color_by: Optional[str] = None
+    top_features: int = 8
+    top_rows: int = 10
+
+
+@dataclass
 class RootConfig:
     """The whole configuration. ``task`` picks what runs; ``dry_run`` only checks and summarises."""
 
@@ -146,6 +161,7 @@ class RootConfig:
     test: Optional[TestConfig] = None
     checkpoint: Optional[CheckpointConfig] = None
     mlflow: Optional[MlflowConfig] = None
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 SPLITS = ("train", "val", "test")

@@ -52,6 +52,13 @@ def check_params(given: Mapping | None, target: Callable, key: str, skip: set[st
             )
 
 
+def color_by_problem(column: Any, categorical: list[str]) -> str | None:
+    """Why ``column`` cannot colour the latent picture of a model with these categorical columns, or None."""
+    if not isinstance(column, str) or not categorical or column in categorical:
+        return None
+    return f"{column!r} is not a categorical column{did_you_mean(column, categorical)}; data.columns.categorical: {', '.join(categorical)}"
+
+
 class Validator:
     """Collects semantic problems of one resolved config."""
 
@@ -94,6 +101,7 @@ class Validator:
         self.check_device()
         self.check_columns()
         self.check_model()
+        self.check_report()
         for split in SPLITS:
             if get(self.cfg, split) is not None:
                 self.check_split(split)
@@ -130,6 +138,13 @@ class Validator:
             seen[column] = kind
         if columns.get("categorical") and not get(self.cfg, "data.cardinalities_path"):
             self.add("data.cardinalities_path: required when data.columns.categorical is not empty")
+
+    def check_report(self) -> None:
+        self.positive("report.top_features", minimum=0)
+        self.positive("report.top_rows")
+        problem = color_by_problem(get(self.cfg, "report.color_by"), get(self.cfg, "data.columns.categorical") or [])
+        if problem:
+            self.add(f"report.color_by: {problem}")
 
     def check_model(self) -> None:
         model_cls = self.registered(MODELS, "model.class")

@@ -55,18 +55,24 @@ def warn_on_column_differences(encoding: ColumnEncoding, data: DictConfig, path:
             )
 
 
-def restore_model(cfg: DictConfig, device: torch.device) -> Restored:
-    """Rebuild the model from ``checkpoint.path`` with the stored class, params, weights and encoding."""
-    path = checkpoint_file(Path(cfg.checkpoint.path), cfg.checkpoint.load_strategy)
-    payload = load_checkpoint(path)
+def rebuild_model(path: Path, payload: dict[str, Any], device: torch.device) -> Restored:
+    """The model stored in the checkpoint ``payload`` (read from ``path``): class, params, weights and encoding."""
     stored_class = payload["model_class"]
-    if cfg.model["class"] != stored_class:
-        raise ConfigError(f"model.class: {cfg.model['class']!r} but the checkpoint {path} holds a {stored_class!r} model")
     encoding = ColumnEncoding.from_state(payload["encoding"])
-    warn_on_column_differences(encoding, cfg.data, path)
     model = build_model(stored_class, payload["model_params"], encoding)
     try:
         model.load_state_dict(payload["model_state"])
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit {stored_class}: {str(exc).splitlines()[0]}") from None
     return Restored(model.to(device).eval(), encoding, path, payload)
+
+
+def restore_model(cfg: DictConfig, device: torch.device) -> Restored:
+    """The model named by ``checkpoint.path``, checked against the configured model class and columns."""
+    path = checkpoint_file(Path(cfg.checkpoint.path), cfg.checkpoint.load_strategy)
+    payload = load_checkpoint(path)
+    stored_class = payload["model_class"]
+    if cfg.model["class"] != stored_class:
+        raise ConfigError(f"model.class: {cfg.model['class']!r} but the checkpoint {path} holds a {stored_class!r} model")
+    warn_on_column_differences(ColumnEncoding.from_state(payload["encoding"]), cfg.data, path)
+    return rebuild_model(path, payload, device)

@@ -11,6 +11,7 @@ from vaesae.engine.progress import Progress
 from vaesae.engine.rng import seed_everything
 from vaesae.engine.trainer import Trainer
 from vaesae.errors import VaesaeError
+from vaesae.report.training import DrawFigures
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import ensure_writable, refuse_existing_run
 from vaesae.tasks.parts import (
@@ -62,6 +63,8 @@ def run_train(job: Job) -> float | None:
         stopping = cfg.val.early_stopping
         callbacks.append(EarlyStopping(stopping.metric, stopping.direction, stopping.patience))
     callbacks.append(checkpointing)
+    if cfg.report.figures:
+        callbacks.append(DrawFigures(job.run_dir))
     model.initialize_from_data(train_loader.tensors)
     trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
     trainer.fit(train_loader, cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)

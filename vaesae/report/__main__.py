@@ -1,0 +1,5 @@
+import sys
+
+from vaesae.report.cli import main
+
+sys.exit(main())
