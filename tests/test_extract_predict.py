@@ -32,8 +32,7 @@ def encode_directly(checkpoint, data_path) -> np.ndarray:
     model = build_model(payload["model_class"], payload["model_params"], encoding)
     model.load_state_dict(payload["model_state"])
     model.eval()
-    columns = {"numerical": encoding.numerical, "categorical": encoding.categorical, "embeddings": []}
-    loader = TabularDataLoader(data_path, columns, batch_size=10_000, shuffle=False).use_encoding(encoding)
+    loader = TabularDataLoader(data_path, encoding.columns(), batch_size=10_000, shuffle=False).use_encoding(encoding)
     with torch.no_grad():
         return model.encode(loader.tensors).numpy()
 

@@ -27,6 +27,10 @@ class ColumnEncoding:
     def input_dim(self) -> int:
         return len(self.numerical) + len(self.categorical) + self.embedding_dim
 
+    def columns(self) -> dict[str, list[str]]:
+        """The columns this encoding was fitted on, in the ``data.columns`` layout."""
+        return {"numerical": self.numerical, "categorical": self.categorical, "embeddings": self.embeddings}
+
     def describe_width(self) -> str:
         return (
             f"{len(self.numerical)} numerical + {len(self.categorical)} categorical"

@@ -44,9 +44,8 @@ class ModelView:
         restored = rebuild_model(path, load_checkpoint(path), device)
         split = run.split()
         section = OmegaConf.create({**run.config[split], "data_path": str(run.locate(run.config[split]["data_path"]))})
-        data = OmegaConf.create(run.config["data"])
         seed = (run.config.get("experiment") or {}).get("seed") or 0
-        loader = build_loader(section, data, None, seed, shuffle=False, num_batches_per_epoch=None)
+        loader = build_loader(section, restored.encoding.columns(), None, seed, shuffle=False, num_batches_per_epoch=None)
         return cls(run.label, restored, loader.use_encoding(restored.encoding), split, Path(section.data_path), device)
 
     @property

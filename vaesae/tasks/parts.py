@@ -101,6 +101,5 @@ def inference_loader(cfg: DictConfig, split: str, encoding: ColumnEncoding) -> B
         log.warning("%s.loader_params.shuffle is true; task=%s always keeps input order, so shuffle is off", split, cfg.task)
     if section.loader_params.get("num_batches_per_epoch") is not None:
         log.warning("%s.loader_params.num_batches_per_epoch is ignored by task=%s: every row is used", split, cfg.task)
-    columns = {"numerical": encoding.numerical, "categorical": encoding.categorical, "embeddings": encoding.embeddings}
-    loader = build_loader(section, columns, None, cfg.experiment.seed or 0, shuffle=False, num_batches_per_epoch=None)
+    loader = build_loader(section, encoding.columns(), None, cfg.experiment.seed or 0, shuffle=False, num_batches_per_epoch=None)
     return loader.use_encoding(encoding)
