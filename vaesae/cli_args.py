@@ -1,18 +1,26 @@
 """Command-line preparation done before Hydra parses the arguments.
 
-Two things Hydra cannot express in a config file:
+Things Hydra cannot express in a config file:
 
 * the run-folder layout and job name must hold for every primary config, also a
   user's own ``--config-dir/--config-name`` file that knows nothing of vaesae,
   so they are passed as ``hydra.*`` overrides ahead of the user's own (which win);
+  with them comes a Hydra callback that checks the output folder can be written
+  before Hydra itself creates it;
 * in such a user file, ``task`` is not in a defaults list, so ``task=extract``
-  is turned into ``+task=extract``, which adds the task group instead of failing.
+  is turned into ``+task=extract``, which adds the task group instead of failing;
+  likewise ``checkpoint.resume=...`` becomes ``++checkpoint.resume=...``, which
+  works whether or not the file spells out that key.
 """
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import yaml
+from hydra.types import RunMode
+from omegaconf import DictConfig
 
 HYDRA_SETTINGS = (
     "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
@@ -21,7 +29,9 @@ HYDRA_SETTINGS = (
     "hydra.output_subdir=.hydra/${task}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
+    "++hydra.callbacks.vaesae_output_folder._target_=vaesae.output_check.OutputFolderCheck",
 )
+RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 
@@ -57,5 +67,24 @@ def prepare_args(args: list[str]) -> list[str]:
     name = _option(args, "--config-name", "-cn")
     if name not in (None, DEFAULT_CONFIG_NAME) and not _user_config_selects_task(args):
         args = ["+" + arg if arg.startswith("task=") else arg for arg in args]
+    args = [RESUME_OPTION.sub(r"++\1=", arg) for arg in args]
     extra = DRY_RUN_SETTINGS if _is_dry_run(args) else ()
     return [*HYDRA_SETTINGS, *extra, *args]
+
+
+def rerun_command(hydra_cfg: DictConfig) -> str:
+    """The command line that runs this job again, as one job, without any ``checkpoint.resume``.
+
+    A job of a sweep gets its own folder as ``hydra.run.dir``, so the command
+    continues that job alone.
+    """
+    args = []
+    for source in hydra_cfg.runtime.config_sources:
+        if source.provider == "command-line" and source.schema == "file":
+            args += ["--config-dir", source.path]
+    if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
+        args += ["--config-name", hydra_cfg.job.config_name]
+    args += [arg for arg in hydra_cfg.overrides.task if not RESUME_OPTION.match(arg)]
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        args.append(f"hydra.run.dir={hydra_cfg.runtime.output_dir}")
+    return shlex.join(["python", "-m", "vaesae", *args])
