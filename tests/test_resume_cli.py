@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import shlex
 import shutil
@@ -19,6 +20,8 @@ from vaesae.engine.checkpoint_io import load_checkpoint
 # runs must restore the early-stopping state to stop there too.
 ARGS = ("experiment.device=cpu", "train.epochs=6", "checkpoint.save_strategy=all",
         "val.early_stopping.metric=val_kl_loss", "val.early_stopping.patience=3")
+# Wide layers make each checkpoint about 7 MB, so a save lasts long enough to be caught in the act.
+WIDE_ARGS = (*ARGS, "model.params.hidden_dims=[512,512]")
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +29,19 @@ def env(demo_dir) -> dict[str, str]:
     return cli_env(VAESAE_DEMO_DIR=str(demo_dir))
 
 
+def uninterrupted_run(tmp_path_factory, env: dict[str, str], args: tuple[str, ...]) -> tuple[Path, str]:
+    """The run folder and output of a training that nothing interrupts."""
+    cwd = tmp_path_factory.mktemp("reference")
+    done = run_cli(*args, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return cwd / "experiments/vae/demo", done.stdout + done.stderr
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, env) -> Path:
-    """The run folder of the same training, never interrupted."""
-    cwd = tmp_path_factory.mktemp("reference")
-    done = run_cli(*ARGS, cwd=cwd, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "early stopping at epoch 4" in done.stdout + done.stderr
-    return cwd / "experiments/vae/demo"
+    run_dir, output = uninterrupted_run(tmp_path_factory, env, ARGS)
+    assert "early stopping at epoch 4" in output
+    return run_dir
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -104,17 +112,34 @@ def test_resume_auto_on_a_finished_run_changes_nothing(tmp_path, env, reference)
     assert_same_run(run_dir, reference)
 
 
-def kill_mid_save(training: CliProcess, folder: Path) -> bool:
-    """SIGKILL while this process has a checkpoint's temporary file open; False if the run ended first."""
+def freeze(training: CliProcess) -> bool:
+    """SIGSTOP the process and wait until it is stopped; False if it ended instead (its status is kept)."""
+    pid = training.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    _, status = os.waitpid(pid, os.WUNTRACED)
+    if os.WIFSTOPPED(status):
+        return True
+    training.process.returncode = os.waitstatus_to_exitcode(status)
+    return False
+
+
+def kill_mid_save(training: CliProcess, folder: Path, rng: random.Random) -> bool:
+    """SIGKILL the process while it is writing a checkpoint; False if the run ended first.
+
+    Watching the folder from outside races with the save, so the process is
+    frozen at random moments and killed at the first moment it is frozen with
+    one of its temporary checkpoint files open.
+    """
     own_temp = f".{training.process.pid}.tmp"
-
-    def saving() -> bool:
-        return any(name.endswith(own_temp) for name in _names(folder))
-
-    if not wait_until(saving, training):
-        return False
-    training.process.kill()
-    return True
+    while training.process.poll() is None:
+        time.sleep(rng.uniform(0.0005, 0.003))
+        if not freeze(training):
+            return False
+        if any(name.endswith(own_temp) for name in _names(folder)):
+            training.process.kill()
+            return True
+        os.kill(training.process.pid, signal.SIGCONT)
+    return False
 
 
 def kill_at_random(training: CliProcess, run_dir: Path, rng: random.Random, seen: int) -> bool:
@@ -136,7 +161,9 @@ def _names(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_path, env, reference):
+def test_kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_path_factory, tmp_path, env):
+    reference, output = uninterrupted_run(tmp_path_factory, env, WIDE_ARGS)
+    assert "early stopping at epoch" in output
     rng = random.Random(20240611)
     run_dir = tmp_path / "experiments/vae/demo"
     folder = run_dir / "checkpoints"
@@ -144,16 +171,18 @@ def test_kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_pa
     kills = []
     for mode in plan:
         seen = epochs_logged(run_dir)
-        training = CliProcess(*ARGS, "checkpoint.resume=auto", cwd=tmp_path, env=env)
-        killed = kill_mid_save(training, folder) if mode == "mid-save" else kill_at_random(training, run_dir, rng, seen)
+        training = CliProcess(*WIDE_ARGS, "checkpoint.resume=auto", cwd=tmp_path, env=env)
+        killed = kill_mid_save(training, folder, rng) if mode == "mid-save" else kill_at_random(training, run_dir, rng, seen)
         training.wait()
         if not killed:
             break
         kills.append(mode)
+        if mode == "mid-save":
+            assert any(name.endswith(".tmp") for name in _names(folder))
         for path in folder.glob("*.pt"):
             load_checkpoint(path)
     assert kills.count("mid-save") >= 1 and len(kills) >= 2, kills
-    final = run_cli(*ARGS, "checkpoint.resume=auto", cwd=tmp_path, env=env)
+    final = run_cli(*WIDE_ARGS, "checkpoint.resume=auto", cwd=tmp_path, env=env)
     assert final.returncode == 0, final.stdout + final.stderr
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
     assert_same_run(run_dir, reference)
