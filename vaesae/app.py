@@ -10,7 +10,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from vaesae.cli_args import prepare_args
+from vaesae.cli_args import prepare_args, rerun_command
 from vaesae.config.load import load_config
 from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
@@ -45,19 +45,19 @@ def remove_if_empty(folder: Path) -> None:
 
 
 def run_job(cfg: DictConfig) -> float | None:
-    """Run one job; a user error is logged as one message and exits with status 2."""
+    """Run one job; a user error is logged as one message and exits non-zero (2, or 128 + signal when interrupted)."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         config = load_config(cfg)
-        job = Job(config, run_dir, list(hydra_cfg.overrides.task))
+        job = Job(config, run_dir, list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
         result = task_runner(config.task)(job)
         if config.dry_run:
             remove_if_empty(run_dir)
         return result
     except VaesaeError as error:
         log.error("%s", error)
-        raise SystemExit(2) from None
+        raise SystemExit(error.exit_code) from None
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")

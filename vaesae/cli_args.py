@@ -1,19 +1,27 @@
 """Command-line preparation done before Hydra parses the arguments.
 
-Two things Hydra cannot express in a config file:
+Things Hydra cannot express in a config file:
 
 * the run-folder layout and job name must hold for every primary config, also a
   user's own ``--config-dir/--config-name`` file that knows nothing of vaesae,
   so they are passed as ``hydra.*`` overrides, except where the user sets the same key;
+  with them come Hydra callbacks: one checks the output folder can be written
+  before Hydra itself creates it, one draws a sweep's pictures;
 * in such a user file, ``task`` is not in a defaults list, so ``task=extract``
   is turned into ``+task=extract``, which adds the task group instead of failing;
-  likewise ``dry_run=…`` and ``plugins=…`` become ``++…`` (set, or add if absent).
+* switches a user file need not spell out (``dry_run``, ``plugins``,
+  ``checkpoint.resume``, ``checkpoint.resume_force``) become ``++key=…``, which
+  sets the key whether or not the config has it.
 """
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import yaml
+from hydra.types import RunMode
+from omegaconf import DictConfig
 
 HYDRA_SETTINGS = (
     "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
@@ -23,13 +31,15 @@ HYDRA_SETTINGS = (
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
     "++hydra.callbacks.vaesae_sweep_figures._target_=vaesae.report.hydra_callback.SweepFigures",
+    "++hydra.callbacks.vaesae_output_folder._target_=vaesae.output_check.OutputFolderCheck",
 )
+RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
+SWITCH = re.compile(r"^[+]*(dry_run|plugins|checkpoint\.resume|checkpoint\.resume_force)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                  "--config-dir", "-cd", "--experimental-rerun"}
 INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
-ROOT_SWITCHES = ("dry_run=", "plugins=")
 
 
 def _option(args: list[str], long: str, short: str) -> str | None:
@@ -58,12 +68,6 @@ def _is_dry_run(args: list[str]) -> bool:
     return any(arg.lstrip("+").lower() == "dry_run=true" for arg in args)
 
 
-def _for_user_config(arg: str, selects_task: bool) -> str:
-    if arg.startswith("task=") and not selects_task:
-        return "+" + arg
-    return "++" + arg if arg.startswith(ROOT_SWITCHES) else arg
-
-
 def _split(args: list[str]) -> tuple[list[str], list[str]]:
     """Hydra's options (with their values) apart from the overrides, which argparse needs contiguous."""
     options, overrides, index = [], [], 0
@@ -89,9 +93,28 @@ def _key(override: str) -> str:
 def prepare_args(args: list[str]) -> list[str]:
     """The argument list to hand to Hydra: the user's, then vaesae's settings for keys the user left alone."""
     name = _option(args, "--config-name", "-cn")
-    if name not in (None, DEFAULT_CONFIG_NAME):
-        args = [_for_user_config(arg, _user_config_selects_task(args)) for arg in args]
+    if name not in (None, DEFAULT_CONFIG_NAME) and not _user_config_selects_task(args):
+        args = ["+" + arg if arg.startswith("task=") else arg for arg in args]
+    args = [SWITCH.sub(r"++\1=", arg) for arg in args]
     options, overrides = _split(args)
     settings = [*HYDRA_SETTINGS, *(DRY_RUN_SETTINGS if _is_dry_run(overrides) else ())]
     given = {_key(arg) for arg in overrides if "=" in arg}
     return [*options, *overrides, *(s for s in settings if _key(s) not in given)]
+
+
+def rerun_command(hydra_cfg: DictConfig) -> str:
+    """The command line that runs this job again, as one job, without any ``checkpoint.resume``.
+
+    A job of a sweep gets its own folder as ``hydra.run.dir``, so the command
+    continues that job alone.
+    """
+    args = []
+    for source in hydra_cfg.runtime.config_sources:
+        if source.provider == "command-line" and source.schema == "file":
+            args += ["--config-dir", source.path]
+    if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
+        args += ["--config-name", hydra_cfg.job.config_name]
+    args += [arg for arg in hydra_cfg.overrides.task if not RESUME_OPTION.match(arg)]
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        args.append(f"hydra.run.dir={hydra_cfg.runtime.output_dir}")
+    return shlex.join(["python", "-m", "vaesae", *args])

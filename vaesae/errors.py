@@ -9,6 +9,8 @@ from __future__ import annotations
 class VaesaeError(Exception):
     """A problem the user can fix; its message says what and where."""
 
+    exit_code = 2
+
 
 class ConfigError(VaesaeError):
     """One or more problems in the composed configuration, reported together."""
@@ -25,3 +27,19 @@ class DataError(VaesaeError):
 
 class CheckpointError(VaesaeError):
     """A checkpoint that is missing, unreadable, tampered with or does not fit."""
+
+
+class OutputError(VaesaeError):
+    """An output (folder, checkpoint, array, table) that cannot be written, e.g. a full disk."""
+
+
+class TrainingInterrupted(VaesaeError):
+    """Training stopped on request (SIGINT / SIGTERM) after saving a state it can resume from.
+
+    The exit status follows the shell's convention for a process ended by a
+    signal: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code

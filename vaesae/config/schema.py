@@ -111,11 +111,18 @@ class TestConfig(SplitConfig):
 
 @dataclass
 class CheckpointConfig:
+    """``resume`` (train only): ``auto`` (this run folder's newest checkpoint, if any) or a checkpoint path.
+
+    ``resume_force`` continues a checkpoint even when settings differ from the ones it was trained with.
+    """
+
     metric: Optional[str] = None
     mode: Optional[str] = None
     save_strategy: Optional[str] = None
     path: Optional[str] = None
     load_strategy: Optional[str] = None
+    resume: Optional[str] = None
+    resume_force: bool = False
 
 
 @dataclass

@@ -176,6 +176,8 @@ class Validator:
         self.choice("checkpoint.mode", MODES)
         self.choice("checkpoint.save_strategy", SAVE_STRATEGIES)
         self.check_optimizer()
+        if get(self.cfg, "checkpoint.resume") == "":
+            self.add("checkpoint.resume: empty; use auto, a checkpoint path, or null for a new run")
         train_loss = self.check_loss("train.loss") if get(self.cfg, "train.loss") else None
         val_loss = None
         if get(self.cfg, "val") is not None:

@@ -3,7 +3,10 @@
 In-process batching slices a permutation of row indices, so one batch costs a
 few tensor index operations, never a Python loop over rows. With
 ``num_workers > 0`` the same index batches go through a real
-``torch.utils.data.DataLoader`` whose workers do the slicing.
+``torch.utils.data.DataLoader`` whose workers do the slicing; it gets its own
+generator, because by default it draws its worker seed from the global torch
+RNG, which would make results depend on ``num_workers`` and on where a resumed
+epoch starts.
 """
 from __future__ import annotations
 
@@ -53,5 +56,6 @@ def iterate_batches(tensors: Batch, batches: list[torch.Tensor], num_workers: in
         shuffle=False,
         num_workers=num_workers,
         persistent_workers=False,
+        generator=torch.Generator().manual_seed(0),
     )
     yield from loader

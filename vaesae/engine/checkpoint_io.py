@@ -3,26 +3,35 @@
 Writes go to a temporary file in the same folder, are flushed and fsynced, and
 then renamed over the target, so a crash leaves either the old file or the new
 one, never half of one. A SHA-256 of the file is written beside it
-(``NAME.sha256``) and checked on load. Loading always uses
-``weights_only=True``: a checkpoint can hold tensors and plain Python values,
-never code.
+(``NAME.sha256``, the format of ``sha256sum``) and checked on load; a
+checkpoint without it is refused, since a damaged zip archive can still
+unpack into wrong weights.
+
+The data file and its digest cannot be replaced in one step, so a save first
+records the new digest next to the old one, then swaps the data file, then
+drops the old digest: a process killed at any point leaves a data file whose
+digest is recorded.
+
+Loading always passes ``weights_only=True`` explicitly, which torch honours even
+when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is set: a checkpoint can hold tensors
+and plain Python values, never code.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import os
-import pickle
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from vaesae.errors import CheckpointError
+from vaesae.errors import CheckpointError, OutputError
 
 FORMAT_VERSION = 1
 TEMP_SUFFIX = ".tmp"
+UNSAFE_MARK = "Weights only load failed"
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -36,16 +45,27 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def temp_path(path: Path) -> Path:
+    """The hidden temporary name a write of ``path`` goes through."""
+    return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+    """Replace ``path`` with ``data`` so that readers never see a partial file.
+
+    Any OS failure (full disk, read-only folder) becomes an ``OutputError``; the
+    earlier content of ``path``, if any, is then untouched.
+    """
+    temp = temp_path(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(temp, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); any earlier version is unchanged") from None
     finally:
         temp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
@@ -55,23 +75,40 @@ def digest_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
+def recorded_digests(path: Path) -> list[str]:
+    """The SHA-256 values accepted for ``path`` (empty when no digest file exists)."""
+    try:
+        lines = digest_path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{digest_path(path)}: cannot read the recorded SHA-256 ({exc})") from None
+    return [line.split()[0].lower() for line in lines if line.strip()]
+
+
+def _digest_text(digests: list[str], name: str) -> bytes:
+    return "".join(f"{digest}  {name}\n" for digest in digests).encode()
+
+
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Serialise ``payload`` and write it and its SHA-256 atomically (data first, then digest)."""
+    """Serialise ``payload`` and write it and its SHA-256, each step atomic."""
     buffer = io.BytesIO()
     torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
-    atomic_write_bytes(path, data)
-    atomic_write_bytes(digest_path(path), f"{digest}  {path.name}\n".encode())
-
-
-def remove_checkpoint(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    digest_path(path).unlink(missing_ok=True)
+    previous = recorded_digests(path) if path.is_file() else []
+    atomic_write_bytes(digest_path(path), _digest_text([*previous, digest], path.name))
+    try:
+        atomic_write_bytes(path, data)
+    except OutputError:
+        if not previous:
+            digest_path(path).unlink(missing_ok=True)
+        raise
+    atomic_write_bytes(digest_path(path), _digest_text([digest], path.name))
 
 
 def clean_stale_temp_files(folder: Path) -> list[Path]:
-    """Delete temporary files left behind by a crash during a save."""
+    """Delete temporary files left behind by a process killed during a save."""
     stale = sorted(folder.glob(f".*{TEMP_SUFFIX}")) if folder.is_dir() else []
     for path in stale:
         path.unlink(missing_ok=True)
@@ -79,27 +116,60 @@ def clean_stale_temp_files(folder: Path) -> list[Path]:
 
 
 def _verify_digest(path: Path, data: bytes) -> None:
-    sidecar = digest_path(path)
-    if not sidecar.is_file():
-        return
-    expected = sidecar.read_text().split()[0] if sidecar.read_text().strip() else ""
-    if hashlib.sha256(data).hexdigest() != expected:
-        raise CheckpointError(f"{path}: SHA-256 does not match {sidecar.name}; the file is corrupted or was modified")
+    """Without its digest a damaged file may still unpack, into wrong weights: so the digest is required."""
+    accepted = recorded_digests(path)
+    if not accepted:
+        raise CheckpointError(
+            f"{path}: no SHA-256 recorded beside it ({digest_path(path).name}); copy that file along with the "
+            f"checkpoint, or, if you trust this file, record it with: sha256sum {path.name} > {digest_path(path).name}"
+        )
+    if hashlib.sha256(data).hexdigest() not in accepted:
+        raise CheckpointError(
+            f"{path}: SHA-256 does not match {digest_path(path).name}; the file is corrupted or was modified"
+        )
+
+
+def _load_error(path: Path, exc: Exception) -> CheckpointError:
+    """One clear message for whatever torch raised on a bad file."""
+    text = str(exc).strip()
+    if UNSAFE_MARK in text:
+        reason = next((line for line in text.splitlines() if "unsupported" in line.lower()), "objects other than tensors")
+        return CheckpointError(
+            f"{path}: refused to load: it holds Python objects a checkpoint must not contain ({reason.strip()}); "
+            "nothing from it was run"
+        )
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return CheckpointError(f"{path}: not a loadable vaesae checkpoint ({first_line})")
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({exc.strerror or exc})") from None
+    if not data:
+        raise CheckpointError(f"{path}: checkpoint file is empty")
+    return data
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by ``save_checkpoint``; any problem is one ``CheckpointError``."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
-    data = path.read_bytes()
-    if not data:
-        raise CheckpointError(f"{path}: checkpoint file is empty")
+    """Load a checkpoint written by ``save_checkpoint``; any problem is one ``CheckpointError``.
+
+    Only torch's zip format is accepted (what ``torch.save`` writes), so a bare
+    pickle never reaches an unpickler at all.
+    """
+    data = _read(path)
     _verify_digest(path, data)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise CheckpointError(
+            f"{path}: not a vaesae checkpoint (not a complete PyTorch archive: truncated, damaged or another kind of file)"
+        )
     try:
         payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a loadable vaesae checkpoint ({first_line})") from None
+    except Exception as exc:  # torch raises many types for damaged archives; all mean the same to the user
+        raise _load_error(path, exc) from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: not a vaesae checkpoint (format version {FORMAT_VERSION} expected)")
     return payload

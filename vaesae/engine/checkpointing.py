@@ -1,4 +1,16 @@
-"""The checkpoint callback: which files to keep, as ``checkpoint.save_strategy`` says."""
+"""The checkpoint callback: which files to keep, as ``checkpoint.save_strategy`` says.
+
+``checkpoints/`` holds exactly the files of the documented table (``best``:
+``best_model.pt``; ``last``: ``last_model.pt``; ``all``: both and ``epoch_N.pt``).
+Whatever the strategy, ``resume_state.pt`` in the run folder is written at the end
+of every epoch, after the epoch's other files: it is the state a run resumes
+from after a crash, so a kill never costs more than the epoch in progress, and
+when it says epoch N, every file due for epoch N exists. On SIGINT / SIGTERM
+``last_model.pt`` and ``resume_state.pt`` are written once more, with the exact
+position inside the interrupted epoch. Files are only ever replaced atomically,
+never deleted, so neither the best model nor the file a run was resumed from
+can be lost.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +20,15 @@ from typing import Any
 from vaesae.engine.callbacks import Callback, Metrics
 from vaesae.engine.checkpoint_io import clean_stale_temp_files, save_checkpoint
 from vaesae.engine.improvement import is_improvement
-from vaesae.engine.rng import rng_state
+from vaesae.errors import TrainingInterrupted
 
 BEST, LAST = "best_model.pt", "last_model.pt"
+RESUME_STATE = "resume_state.pt"
+
+
+def resume_state_path(checkpoint_dir: Path) -> Path:
+    """Where a run whose checkpoints are in ``checkpoint_dir`` keeps its resume state."""
+    return checkpoint_dir.parent / RESUME_STATE
 
 
 def epoch_file(epoch: int) -> str:
@@ -29,10 +47,10 @@ class RunIdentity:
 
 
 class Checkpointing(Callback):
-    """Saves ``best`` / ``last`` / ``all`` (every epoch + best + last) under ``folder``.
+    """Saves ``best`` / ``last`` / ``all`` under ``folder``, and the resume state beside it.
 
     The best value is judged on ``metric`` whenever that metric was computed in
-    the epoch (a ``val_*`` metric only on validation epochs).
+    the epoch (a ``val_*`` metric only on validation epochs); NaN never counts.
     """
 
     def __init__(self, folder: Path, identity: RunIdentity, metric: str, mode: str, save_strategy: str):
@@ -40,6 +58,7 @@ class Checkpointing(Callback):
         self.metric, self.mode, self.save_strategy = metric, mode, save_strategy
         self.best_value: float | None = None
         self.best_epoch: int | None = None
+        self.saved_on_interrupt: Path | None = None
 
     def on_fit_start(self, trainer) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -49,29 +68,31 @@ class Checkpointing(Callback):
         improved = is_improvement(metrics.get(self.metric), self.best_value, self.mode)
         if improved:
             self.best_value, self.best_epoch = metrics[self.metric], epoch
-        payload = None
+        payload = self.payload(trainer)
         if self.save_strategy in ("best", "all") and improved:
-            payload = self.payload(trainer, epoch, metrics)
             save_checkpoint(self.folder / BEST, payload)
-        if self.save_strategy in ("last", "all"):
-            payload = payload or self.payload(trainer, epoch, metrics)
-            save_checkpoint(self.folder / LAST, payload)
         if self.save_strategy == "all":
             save_checkpoint(self.folder / epoch_file(epoch), payload)
+        if self.save_strategy in ("last", "all"):
+            save_checkpoint(self.folder / LAST, payload)
+        save_checkpoint(resume_state_path(self.folder), payload)
 
-    def payload(self, trainer, epoch: int, metrics: Metrics) -> dict[str, Any]:
+    def on_exception(self, trainer, error: BaseException) -> None:
+        """An interrupted run saves where it stands; other failures keep the last good files."""
+        if isinstance(error, TrainingInterrupted):
+            payload = self.payload(trainer)
+            save_checkpoint(self.folder / LAST, payload)
+            save_checkpoint(resume_state_path(self.folder), payload)
+            self.saved_on_interrupt = self.folder / LAST
+
+    def payload(self, trainer) -> dict[str, Any]:
         return {
             "model_class": self.identity.model_class,
             "model_params": self.identity.model_params,
             "loss_class": self.identity.loss_class,
             "encoding": self.identity.encoding,
             "config": self.identity.config,
-            "model_state": trainer.model.state_dict(),
-            "optimizer_state": trainer.optimizer.state_dict(),
-            "epoch": epoch,
-            "metrics": dict(metrics),
-            "callbacks": {type(c).__name__: c.state_dict() for c in trainer.callbacks},
-            "rng": rng_state(),
+            **trainer.state_dict(),
         }
 
     def state_dict(self) -> dict[str, Any]:

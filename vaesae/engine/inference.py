@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from vaesae.engine.callbacks import Metrics
+from vaesae.errors import OutputError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
 
@@ -37,6 +38,17 @@ class LossTotals:
     def means(self, prefix: str) -> Metrics:
         return {f"{prefix}_{name}": float(total) / max(self.rows, 1) for name, total in self.sums.items()}
 
+    def state_dict(self) -> dict[str, Any]:
+        """The running sums of an unfinished epoch, so a resumed epoch reports the same means."""
+        return {"sums": {name: total.cpu() for name, total in self.sums.items()}, "rows": self.rows}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], device: torch.device) -> "LossTotals":
+        totals = cls()
+        totals.sums = {name: total.to(device) for name, total in state["sums"].items()}
+        totals.rows = state["rows"]
+        return totals
+
 
 @torch.inference_mode()
 def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str) -> Metrics:
@@ -55,6 +67,18 @@ def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device,
     return metrics
 
 
+def _open_output(temp: Path, rows: int, columns: int) -> np.memmap:
+    """A memory-mapped ``.npy`` whose disk space is reserved up front.
+
+    Writing into a sparse memory map on a full disk kills the process with
+    SIGBUS; reserving the blocks first turns that into an ordinary ENOSPC.
+    """
+    array = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(rows, columns))
+    with open(temp, "rb+") as handle:
+        os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+    return array
+
+
 @torch.inference_mode()
 def write_inference(
     model: VaesaeModel, loader, function: Callable[[Batch], torch.Tensor], device: torch.device, path: Path
@@ -62,8 +86,9 @@ def write_inference(
     """Write ``function(batch)`` for every row, in input order, to the ``.npy`` file ``path``.
 
     Rows stream into a memory-mapped temporary file beside ``path`` that is renamed
-    into place only when complete, so a failure never leaves a partial file behind
-    under the final name. Returns the array's shape.
+    into place only when complete, so a failure (a full disk included, reported as
+    an ``OutputError``) never leaves a partial file behind under the final name.
+    Returns the array's shape.
     """
     model.eval()
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
@@ -72,7 +97,7 @@ def write_inference(
         for batch in loader.epoch(0):
             values = function(to_device(batch, device)).float().cpu().numpy()
             if array is None:
-                array = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(loader.num_rows, values.shape[1]))
+                array = _open_output(temp, loader.num_rows, values.shape[1])
             array[start:start + len(values)] = values
             start += len(values)
         array.flush()
@@ -81,6 +106,8 @@ def write_inference(
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); any earlier version is unchanged") from None
     finally:
         temp.unlink(missing_ok=True)
     return shape

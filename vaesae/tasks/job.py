@@ -9,15 +9,19 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.config.redact import redacted
+from vaesae.engine.checkpoint_io import atomic_write_bytes
 
 log = logging.getLogger("vaesae")
 
 
 @dataclass
 class Job:
+    """``command`` is the command line that runs this job again, for messages such as how to resume."""
+
     cfg: DictConfig
     run_dir: Path
     overrides: list[str] = field(default_factory=list)
+    command: str = "python -m vaesae"
 
     @property
     def task(self) -> str:
@@ -30,8 +34,7 @@ class Job:
         """The resolved config with secrets masked: ``config.yaml`` (train) or ``config.{task}.yaml``."""
         name = "config.yaml" if self.task == "train" else f"config.{self.task}.yaml"
         path = self.run_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.redacted_config(), sort_keys=False))
+        atomic_write_bytes(path, yaml.safe_dump(self.redacted_config(), sort_keys=False).encode())
         return path
 
 

@@ -24,7 +24,8 @@ def refuse_existing_run(checkpoint_dir: Path) -> None:
     if existing:
         raise VaesaeError(
             f"{checkpoint_dir} already holds checkpoints ({', '.join(existing[:3])}{'…' if len(existing) > 3 else ''}) "
-            "from an earlier run; choose another experiment.name, or delete that folder to start over"
+            "from an earlier run; continue it with checkpoint.resume=auto, choose another experiment.name, "
+            "or delete that folder to start over"
         )
 
 
