@@ -2,8 +2,9 @@
 
 Two things Hydra cannot express in a config file:
 
-* the run-folder layout and job name must hold for every primary config, also a
-  user's own ``--config-dir/--config-name`` file that knows nothing of vaesae,
+* the run-folder layout, the sweep layout (``vaesae.sweep.settings``) and job
+  name must hold for every primary config, also a user's own
+  ``--config-dir/--config-name`` file that knows nothing of vaesae,
   so they are passed as ``hydra.*`` overrides, except where the user sets the same key;
 * in such a user file, ``task`` is not in a defaults list, so ``task=extract``
   is turned into ``+task=extract``, which adds the task group instead of failing;
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import yaml
 
+from vaesae.sweep.settings import sweep_settings
+
 HYDRA_SETTINGS = (
     "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
-    "hydra.sweep.dir=${experiment.output_dir}/${experiment.name}",
-    "hydra.sweep.subdir=${hydra.job.num}",
     "hydra.output_subdir=.hydra/${oc.select:task,train}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
@@ -41,8 +42,8 @@ def _option(args: list[str], long: str, short: str) -> str | None:
     return None
 
 
-def _user_config_selects_task(args: list[str]) -> bool:
-    """Whether the user's primary config has ``task`` in its own defaults list."""
+def _user_config_selects(args: list[str], group: str) -> bool:
+    """Whether the user's primary config picks ``group`` in its own defaults list (``task``, ``override hydra/launcher``)."""
     name = _option(args, "--config-name", "-cn")
     folder = _option(args, "--config-dir", "-cd") or "."
     path = Path(folder) / (name if name.endswith(".yaml") else f"{name}.yaml")
@@ -51,7 +52,7 @@ def _user_config_selects_task(args: list[str]) -> bool:
     except (OSError, yaml.YAMLError):
         return False
     defaults = content.get("defaults") or [] if isinstance(content, dict) else []
-    return any(isinstance(entry, dict) and "task" in entry for entry in defaults)
+    return any(isinstance(entry, dict) and group in (key.split()[-1] for key in entry) for entry in defaults)
 
 
 def _is_dry_run(args: list[str]) -> bool:
@@ -89,9 +90,11 @@ def _key(override: str) -> str:
 def prepare_args(args: list[str]) -> list[str]:
     """The argument list to hand to Hydra: the user's, then vaesae's settings for keys the user left alone."""
     name = _option(args, "--config-name", "-cn")
-    if name not in (None, DEFAULT_CONFIG_NAME):
-        args = [_for_user_config(arg, _user_config_selects_task(args)) for arg in args]
+    user_config = name not in (None, DEFAULT_CONFIG_NAME)
+    if user_config:
+        args = [_for_user_config(arg, _user_config_selects(args, "task")) for arg in args]
     options, overrides = _split(args)
-    settings = [*HYDRA_SETTINGS, *(DRY_RUN_SETTINGS if _is_dry_run(overrides) else ())]
+    launcher_chosen = user_config and _user_config_selects(args, "hydra/launcher")
+    settings = [*HYDRA_SETTINGS, *sweep_settings(overrides, launcher_chosen), *(DRY_RUN_SETTINGS if _is_dry_run(overrides) else ())]
     given = {_key(arg) for arg in overrides if "=" in arg}
     return [*options, *overrides, *(s for s in settings if _key(s) not in given)]
