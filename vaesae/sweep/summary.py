@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vaesae.engine.checkpointing import BEST, LAST
-from vaesae.engine.improvement import is_improvement
 from vaesae.engine.metrics_file import read_metrics
+from vaesae.report.run_folder import best_row
 from vaesae.sweep.status import COMPLETED, STATUS_FILE, JobStatus, read_status
 
 SUMMARY_CSV = "summary.csv"
@@ -34,23 +34,14 @@ class JobRow:
         return self.status.status == COMPLETED
 
 
-def best_of(lines: list[dict[str, float | None]], metric: str | None, mode: str | None) -> tuple[float | None, int | None]:
-    """The best value of ``metric`` and its epoch, judged as the checkpoint callback judges it."""
-    best, epoch = None, None
-    for line in lines:
-        value = line.get(metric) if metric else None
-        if is_improvement(value, best, mode or "min"):
-            best, epoch = value, int(line["epoch"]) if line.get("epoch") is not None else None
-    return best, epoch
-
-
 def job_row(run_dir: Path, status: JobStatus) -> JobRow:
     metrics_path = run_dir / "metrics.jsonl"
     lines = read_metrics(metrics_path) if metrics_path.is_file() else []
-    best, best_epoch = best_of(lines, status.metric, status.mode)
+    best = best_row(lines, status.metric, status.mode or "min") if status.metric else None
     checkpoints = [run_dir / "checkpoints" / name for name in (BEST, LAST)]
     checkpoint = next((path for path in checkpoints if path.is_file()), None)
-    return JobRow(status, best, best_epoch, lines[-1] if lines else {}, len(lines), checkpoint)
+    return JobRow(status, best[status.metric] if best else None, int(best["epoch"]) if best else None,
+                  lines[-1] if lines else {}, len(lines), checkpoint)
 
 
 def sort_key(row: JobRow) -> tuple[int, float, int]:
