@@ -6,7 +6,8 @@ def test_settings_follow_the_overrides_and_options_come_first():
     args = prepare_args(["model=sae", "--cfg", "job", "-m", "train.epochs=3"])
     assert args[:3] == ["--cfg", "job", "-m"]
     assert args[3:5] == ["model=sae", "train.epochs=3"]
-    assert args[5:] == list(HYDRA_SETTINGS)
+    assert args[5:5 + len(HYDRA_SETTINGS)] == list(HYDRA_SETTINGS)
+    assert all(a.startswith(("hydra", "++hydra")) for a in args[5 + len(HYDRA_SETTINGS):])
 
 
 def test_user_hydra_settings_win():

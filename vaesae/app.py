@@ -8,6 +8,7 @@ from typing import Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from vaesae.cli_args import prepare_args, rerun_command
@@ -15,6 +16,8 @@ from vaesae.config.load import load_config
 from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
+from vaesae.sweep.callback import failed_jobs
+from vaesae.sweep.job import JobFailure, run_sweep_job
 from vaesae.tasks.job import Job
 
 log = logging.getLogger("vaesae")
@@ -44,24 +47,35 @@ def remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def run_job(cfg: DictConfig) -> float | None:
-    """Run one job; a user error is logged as one message and exits non-zero (2, or 128 + signal when interrupted)."""
-    hydra_cfg = HydraConfig.get()
+def execute(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
+    """Validate, then run the task in the job's folder."""
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    config = load_config(cfg)
+    job = Job(config, run_dir, list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
+    result = task_runner(config.task)(job)
+    if config.dry_run:
+        remove_if_empty(run_dir)
+    return result
+
+
+def run_job(cfg: DictConfig) -> float | JobFailure | None:
+    """Run one job; a user error is logged as one message and exits non-zero (2, or 128 + signal when interrupted).
+
+    A job of a sweep records its failure instead, so the other jobs go on
+    (``vaesae.sweep.job``); a dry run stops at the first problem either way.
+    """
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN and cfg.get("dry_run") is not True:
+        return run_sweep_job(lambda: execute(cfg, hydra_cfg), cfg, hydra_cfg)
     try:
-        config = load_config(cfg)
-        job = Job(config, run_dir, list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
-        result = task_runner(config.task)(job)
-        if config.dry_run:
-            remove_if_empty(run_dir)
-        return result
+        return execute(cfg, hydra_cfg)
     except VaesaeError as error:
         log.error("%s", error)
         raise SystemExit(error.exit_code) from None
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
-def hydra_main(cfg: DictConfig) -> float | None:
+def hydra_main(cfg: DictConfig) -> float | JobFailure | None:
     return run_job(cfg)
 
 
@@ -69,3 +83,5 @@ def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
     sys.argv = [sys.argv[0], *prepare_args(sys.argv[1:])]
     hydra_main()
+    if failed_jobs():
+        sys.exit(1)

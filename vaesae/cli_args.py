@@ -2,8 +2,9 @@
 
 Things Hydra cannot express in a config file:
 
-* the run-folder layout and job name must hold for every primary config, also a
-  user's own ``--config-dir/--config-name`` file that knows nothing of vaesae,
+* the run-folder layout, the sweep layout (``vaesae.sweep.settings``) and job
+  name must hold for every primary config, also a user's own
+  ``--config-dir/--config-name`` file that knows nothing of vaesae,
   so they are passed as ``hydra.*`` overrides, except where the user sets the same key;
   with them come Hydra callbacks: one checks the output folder can be written
   before Hydra itself creates it, one draws a sweep's pictures;
@@ -23,10 +24,10 @@ import yaml
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from vaesae.sweep.settings import sweep_settings
+
 HYDRA_SETTINGS = (
     "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
-    "hydra.sweep.dir=${experiment.output_dir}/${experiment.name}",
-    "hydra.sweep.subdir=${hydra.job.num}",
     "hydra.output_subdir=.hydra/${oc.select:task,train}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
@@ -51,8 +52,8 @@ def _option(args: list[str], long: str, short: str) -> str | None:
     return None
 
 
-def _user_config_selects_task(args: list[str]) -> bool:
-    """Whether the user's primary config has ``task`` in its own defaults list."""
+def _user_config_selects(args: list[str], group: str) -> bool:
+    """Whether the user's primary config picks ``group`` in its own defaults list (``task``, ``override hydra/launcher``)."""
     name = _option(args, "--config-name", "-cn")
     folder = _option(args, "--config-dir", "-cd") or "."
     path = Path(folder) / (name if name.endswith(".yaml") else f"{name}.yaml")
@@ -61,7 +62,7 @@ def _user_config_selects_task(args: list[str]) -> bool:
     except (OSError, yaml.YAMLError):
         return False
     defaults = content.get("defaults") or [] if isinstance(content, dict) else []
-    return any(isinstance(entry, dict) and "task" in entry for entry in defaults)
+    return any(isinstance(entry, dict) and group in (key.split()[-1] for key in entry) for entry in defaults)
 
 
 def _is_dry_run(args: list[str]) -> bool:
@@ -93,11 +94,14 @@ def _key(override: str) -> str:
 def prepare_args(args: list[str]) -> list[str]:
     """The argument list to hand to Hydra: the user's, then vaesae's settings for keys the user left alone."""
     name = _option(args, "--config-name", "-cn")
-    if name not in (None, DEFAULT_CONFIG_NAME) and not _user_config_selects_task(args):
+    user_config = name not in (None, DEFAULT_CONFIG_NAME)
+    if user_config and not _user_config_selects(args, "task"):
         args = ["+" + arg if arg.startswith("task=") else arg for arg in args]
     args = [SWITCH.sub(r"++\1=", arg) for arg in args]
     options, overrides = _split(args)
-    settings = [*HYDRA_SETTINGS, *(DRY_RUN_SETTINGS if _is_dry_run(overrides) else ())]
+    launcher_chosen = user_config and _user_config_selects(args, "hydra/launcher")
+    dry_run = DRY_RUN_SETTINGS if _is_dry_run(overrides) else ()
+    settings = [*HYDRA_SETTINGS, *sweep_settings(overrides, launcher_chosen), *dry_run]
     given = {_key(arg) for arg in overrides if "=" in arg}
     return [*options, *overrides, *(s for s in settings if _key(s) not in given)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from omegaconf import OmegaConf
 
 from vaesae.demo_data import demo_path
+from vaesae.sweep.folders import job_folder_name
 
 OUTPUT_KIND = {"extract": "embeddings", "predict": "predictions"}
 
@@ -15,6 +16,7 @@ def default_output(task: str, split: str) -> str:
 
 
 def register_resolvers() -> None:
-    for name, function in (("vaesae_demo", demo_path), ("vaesae_output", default_output)):
+    resolvers = (("vaesae_demo", demo_path), ("vaesae_output", default_output), ("vaesae_job_dir", job_folder_name))
+    for name, function in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)

@@ -1,0 +1,101 @@
+"""Real sweeps through the CLI: joblib (default), submitit_local, Ray, and an Optuna search."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import FAST_TRAIN, REPO
+
+OPTUNA_CONFIGS = REPO / "multirun_examples/configs"
+
+
+def sweep_folder(workdir: Path) -> Path:
+    (folder,) = (workdir / "experiments/vae/demo/sweeps").iterdir()
+    return folder
+
+
+def summary(folder: Path) -> list[dict[str, str]]:
+    with (folder / "summary.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_beta_sweep_failed_only_at_abc(result, workdir: Path) -> None:
+    """``beta=0.5,1,abc``: two jobs trained, the third failed, and the sweep says so."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    folder = sweep_folder(workdir)
+    rows = {row["job"]: row for row in summary(folder)}
+    assert set(rows) == {"0_beta=0.5", "1_beta=1", "2_beta=abc"}
+    for name in ("0_beta=0.5", "1_beta=1"):
+        assert rows[name]["status"] == "completed" and (folder / name / "checkpoints/best_model.pt").is_file()
+    failed = json.loads((folder / "2_beta=abc/status.json").read_text())
+    assert failed["status"] == "failed" and "could not convert string to float" in failed["error"]
+    assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "2_beta=abc/vaesae.log").read_text()
+    assert "1 of 3 job(s) failed: 2_beta=abc" in result.stdout
+
+
+def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
+    result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Joblib.Parallel(n_jobs=-1" in result.stdout
+    folder = sweep_folder(workdir)
+    rows = summary(folder)
+    assert sorted(row["job"] for row in rows) == ["0_beta=0.5", "1_beta=1", "2_beta=2"]
+    bests = [float(row["best"]) for row in rows]
+    assert bests == sorted(bests) and all(row["status"] == "completed" for row in rows)
+    for row in rows:
+        assert Path(row["checkpoint"]).is_file() and row["best_epoch"] == "2" and float(row["wall_time_s"]) > 0
+        assert row["overrides"].endswith(f"train.loss.params.beta={row['job'].split('=')[1]}")
+        assert float(row["final_val_loss"]) > 0
+        assert "job {}: 1 CPU thread(s)".format(row["job"][0]) in (folder / row["job"] / "vaesae.log").read_text()
+    table = result.stdout[result.stdout.index(f"sweep {folder.relative_to(workdir)}"):]
+    assert table.splitlines()[3].split()[:3] == ["1", rows[0]["job"], "completed"]
+
+
+def test_failed_jobs_neither_stop_nor_lose_the_others(cli, workdir):
+    result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
+    assert_beta_sweep_failed_only_at_abc(result, workdir)
+
+
+def test_nan_metric_is_a_failed_job_with_a_clear_message(cli, workdir):
+    result = cli("-m", *FAST_TRAIN, "hydra/launcher=basic", "train.optimizer_config.learning_rate=0.002,1e30")
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {row["job"]: row for row in summary(sweep_folder(workdir))}
+    assert rows["0_learning_rate=0.002"]["status"] == "completed"
+    assert rows["1_learning_rate=1e+30"]["status"] == "failed"
+    assert "training loss became nan" in rows["1_learning_rate=1e+30"]["error"]
+
+
+def test_optuna_search_returns_the_best_parameters(cli, workdir):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the optuna extra")
+    result = cli("-m", "--config-dir", str(OPTUNA_CONFIGS), "hydra/sweeper=vaesae_optuna",
+                 "hydra.sweeper.n_trials=4", *FAST_TRAIN)
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = sweep_folder(workdir)
+    found = yaml.safe_load((folder / "optimization_results.yaml").read_text())
+    rows = summary(folder)
+    assert len(rows) == 4 and found["best_value"] == pytest.approx(float(rows[0]["best"]))
+    assert set(found["best_params"]) == {"train.loss.params.beta", "model.params.latent_dim"}
+    best_overrides = rows[0]["overrides"].split()
+    assert f"model.params.latent_dim={found['best_params']['model.params.latent_dim']}" in best_overrides
+
+
+@pytest.mark.slow
+def test_submitit_local_sweep(cli, workdir):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the slurm extra")
+    result = cli("-m", "hydra/launcher=vaesae_submitit_local", *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
+    assert_beta_sweep_failed_only_at_abc(result, workdir)
+    assert "Submitit 'local' sweep output dir" in result.stdout
+    assert any((sweep_folder(workdir) / ".submitit").glob("*/*_result.pkl"))
+
+
+@pytest.mark.slow
+def test_ray_local_cluster_sweep(cli, workdir):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="needs the ray extra")
+    result = cli("-m", "hydra/launcher=vaesae_ray", "+hydra.launcher.ray.init.num_cpus=2",
+                 *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
+    assert_beta_sweep_failed_only_at_abc(result, workdir)
+    assert "Ray Launcher is launching 3 jobs" in result.stdout

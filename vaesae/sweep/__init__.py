@@ -1,0 +1,1 @@
+"""Sweeps (``python -m vaesae -m ...``): job folders, failure isolation, per-job CPU budget, summary."""

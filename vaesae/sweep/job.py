@@ -1,0 +1,76 @@
+"""One job of a sweep: its failure is recorded and returned, never raised.
+
+Hydra's launchers hand a job's exception back to the sweeper, which re-raises
+it after the batch (basic sweeper) or counts it against ``max_failure_rate``
+(Optuna); either way the multirun stops, later jobs never run and no summary is
+written. A failed job therefore logs its error (a user error as one message, a
+bug with its traceback) into its own log and ``status.json``, and returns a
+``JobFailure`` in place of its metric. The summary callback then turns any
+failure into a non-zero exit status at the end.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from vaesae.errors import VaesaeError
+from vaesae.sweep.resources import share_cpus
+from vaesae.sweep.status import COMPLETED, FAILED, JobStatus, read_status, write_status
+
+log = logging.getLogger("vaesae")
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """What a failed job returns to the launcher; not a number, so no sweeper mistakes it for a metric."""
+
+    job: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"job {self.job} failed: {self.error}"
+
+
+def start_status(cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path) -> JobStatus:
+    earlier = read_status(run_dir)
+    status = JobStatus(
+        num=int(hydra_cfg.job.num),
+        folder=run_dir.name,
+        overrides=list(hydra_cfg.overrides.task),
+        metric=OmegaConf.select(cfg, "checkpoint.metric", default=None, throw_on_resolution_failure=False),
+        mode=OmegaConf.select(cfg, "checkpoint.mode", default=None, throw_on_resolution_failure=False),
+        attempt=earlier.attempt + 1 if earlier else 1,
+    )
+    write_status(run_dir, status)
+    return status
+
+
+def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig) -> float | JobFailure | None:
+    """Run ``task`` as one job of a multirun, with its CPU share, recording how it ended."""
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    cpus = share_cpus(cfg, hydra_cfg.launcher)
+    if cpus is not None:
+        log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
+    status = start_status(cfg, hydra_cfg, run_dir)
+    started = time.perf_counter()
+    try:
+        status.best_value = task()
+        status.status = COMPLETED
+    except VaesaeError as error:
+        log.error("%s", error)
+        status.status, status.error = FAILED, str(error)
+    except Exception as error:
+        log.exception("job %s failed", run_dir.name)
+        status.status, status.error = FAILED, f"{type(error).__name__}: {error}"
+        status.traceback = traceback.format_exc()
+    status.wall_time_s = round(time.perf_counter() - started, 3)
+    write_status(run_dir, status)
+    if status.status == FAILED:
+        return JobFailure(run_dir.name, status.error)
+    return status.best_value
