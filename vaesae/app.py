@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from vaesae.cli_args import prepare_args
 from vaesae.config.load import load_config
+from vaesae.config.redact import conceal_overrides
 from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
@@ -67,5 +68,5 @@ def hydra_main(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
-    sys.argv = [sys.argv[0], *prepare_args(sys.argv[1:])]
+    sys.argv = [sys.argv[0], *prepare_args(conceal_overrides(sys.argv[1:]))]
     hydra_main()

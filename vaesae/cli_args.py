@@ -22,6 +22,7 @@ HYDRA_SETTINGS = (
     "hydra.output_subdir=.hydra/${oc.select:task,train}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
+    "++hydra.callbacks.vaesae_mlflow._target_=vaesae.tracking.hydra_callback.MlflowHydraCallback",
 )
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"

@@ -16,6 +16,8 @@ from vaesae.tasks.outputs import ensure_writable, refuse_existing_run
 from vaesae.tasks.parts import (
     build_loader, build_loss, build_model, build_optimizer, load_cardinalities, parameter_count, plain, resolve_device,
 )
+from vaesae.tracking.callback import MlflowCallback
+from vaesae.tracking.job import job_run, open_tracking
 
 log = logging.getLogger("vaesae")
 
@@ -23,6 +25,7 @@ log = logging.getLogger("vaesae")
 def run_train(job: Job) -> float | None:
     """Train and return the best value of ``checkpoint.metric`` (None for a dry run)."""
     cfg = job.cfg
+    tracking = open_tracking(job)
     seed_everything(cfg.experiment.seed)
     device = resolve_device(cfg.experiment.device)
     cardinalities = load_cardinalities(cfg.data)
@@ -50,7 +53,7 @@ def run_train(job: Job) -> float | None:
         return None
     refuse_existing_run(checkpoint_dir)
     ensure_writable(job.run_dir)
-    job.write_config()
+    config_path = job.write_config()
     checkpointing = Checkpointing(
         checkpoint_dir,
         RunIdentity(cfg.model["class"], model.hyperparameters(), cfg.train.loss["class"], encoding.to_state(), job.redacted_config()),
@@ -60,7 +63,7 @@ def run_train(job: Job) -> float | None:
     if cfg.val is not None and cfg.val.early_stopping is not None:
         stopping = cfg.val.early_stopping
         callbacks.append(EarlyStopping(stopping.metric, stopping.direction, stopping.patience))
-    callbacks.append(checkpointing)
+    callbacks += [checkpointing, MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir)]
     model.initialize_from_data(train_loader.tensors)
     trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
     trainer.fit(train_loader, cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
