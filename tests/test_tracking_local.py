@@ -25,7 +25,7 @@ def sqlite_project(tmp_path_factory, demo_dir):
     write_mlflow_option(project, "db", tracking_uri="sqlite:///store/mlflow.db", experiment_name="local")
     env = {"VAESAE_DEMO_DIR": str(demo_dir)}
     for args in ((f"train.epochs={EPOCHS}", *QUICK), ("task=extract", "experiment.device=cpu"), ("task=predict", "experiment.device=cpu")):
-        result = vaesae(project, "+mlflow=db", *args, env=env)
+        result = vaesae(project, "+tracking=db", *args, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
     return project
 
@@ -99,7 +99,7 @@ def file_store_project(tmp_path, demo_dir, monkeypatch):
 
 
 def test_file_store_works_as_documented_and_says_so_once(file_store_project):
-    result = vaesae(file_store_project, "+mlflow=files", "train.epochs=2", *QUICK)
+    result = vaesae(file_store_project, "+tracking=files", "train.epochs=2", *QUICK)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (result.stdout + result.stderr).count("MLFLOW_ALLOW_FILE_STORE") == 1
     with env_vars({"MLFLOW_ALLOW_FILE_STORE": "true"}):
@@ -109,7 +109,7 @@ def test_file_store_works_as_documented_and_says_so_once(file_store_project):
 
 
 def test_ctrl_c_marks_the_run_killed(file_store_project):
-    command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+mlflow=files", "train.epochs=100000", *QUICK]
+    command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=files", "train.epochs=100000", *QUICK]
     process = subprocess.Popen(command, cwd=file_store_project, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     uri = (file_store_project / "mlruns").as_uri()
     try:
@@ -133,7 +133,7 @@ def closed_port_project(tmp_path, demo_dir, monkeypatch):
 
 
 def test_closed_port_stops_before_training_with_a_clear_message(closed_port_project):
-    result = vaesae(closed_port_project, "+mlflow=down", "train.epochs=2", *QUICK, timeout=60)
+    result = vaesae(closed_port_project, "+tracking=down", "train.epochs=2", *QUICK, timeout=60)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "cannot be reached" in output and "mlflow.on_unreachable=skip" in output
@@ -141,8 +141,9 @@ def test_closed_port_stops_before_training_with_a_clear_message(closed_port_proj
     assert not (closed_port_project / "experiments/vae/demo/checkpoints").exists()
 
 
+@pytest.mark.slow
 def test_on_unreachable_skip_trains_without_tracking(closed_port_project):
-    result = vaesae(closed_port_project, "+mlflow=down", "mlflow.on_unreachable=skip", "train.epochs=2", *QUICK, timeout=120)
+    result = vaesae(closed_port_project, "+tracking=down", "mlflow.on_unreachable=skip", "train.epochs=2", *QUICK, timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" in output and "not tracked" in output
@@ -157,6 +158,7 @@ open_session(TrackingSettings(sys.argv[1], "together", None, None, "fail"))
 """
 
 
+@pytest.mark.slow
 def test_processes_opening_one_fresh_sqlite_store_together_do_not_race(tmp_path):
     uri = f"sqlite:///{tmp_path / 'fresh.db'}"
     processes = [

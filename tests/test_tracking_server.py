@@ -30,12 +30,12 @@ def project(tmp_path_factory, demo_dir, mlflow_server):
     )
     demo = {"VAESAE_DEMO_DIR": str(demo_dir)}
     ways = {
-        "config": (("+mlflow=with_password",), demo),
+        "config": (("+tracking=with_password",), demo),
         "command_line": (
-            ("+mlflow=server", f"mlflow.credentials.username={mlflow_server.username}", f"mlflow.credentials.password={mlflow_server.password}"),
+            ("+tracking=server", f"mlflow.credentials.username={mlflow_server.username}", f"mlflow.credentials.password={mlflow_server.password}"),
             demo,
         ),
-        "environment": (("+mlflow=server",), {**demo, **mlflow_server.credentials_env()}),
+        "environment": (("+tracking=server",), {**demo, **mlflow_server.credentials_env()}),
     }
     outputs = {}
     for way, (args, env) in ways.items():
@@ -83,7 +83,7 @@ def test_wrong_or_missing_credentials_fail_fast_with_a_clear_message(project, ml
     demo = {"VAESAE_DEMO_DIR": str(demo_dir)}
     wrong = {"MLFLOW_TRACKING_USERNAME": mlflow_server.username, "MLFLOW_TRACKING_PASSWORD": "not-the-password"}
     for env, hint in ((wrong, "credentials given were rejected"), ({}, "requires credentials")):
-        result = vaesae(folder, "+mlflow=server", "experiment.name=refused", *QUICK, env={**demo, **env}, timeout=60)
+        result = vaesae(folder, "+tracking=server", "experiment.name=refused", *QUICK, env={**demo, **env}, timeout=60)
         output = result.stdout + result.stderr
         assert result.returncode == 2, output
         assert "HTTP 401" in output and hint in output and "Traceback" not in output
@@ -95,7 +95,7 @@ def test_a_server_dying_mid_run_costs_one_warning_and_no_training(mlflow_server,
     proxy = TcpProxy(int(mlflow_server.uri.rsplit(":", 1)[1]))
     write_mlflow_option(tmp_path, "proxied", tracking_uri=f"http://127.0.0.1:{proxy.port}", experiment_name="dying")
     env = cli_env(VAESAE_DEMO_DIR=str(demo_dir), **mlflow_server.credentials_env())
-    command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+mlflow=proxied", f"train.epochs={LONG_EPOCHS}", *QUICK]
+    command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=proxied", f"train.epochs={LONG_EPOCHS}", *QUICK]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         with env_vars(mlflow_server.credentials_env()):

@@ -75,8 +75,8 @@ def test_a_literal_password_in_a_composed_config_is_replaced_by_a_reference(monk
 
 
 def test_overrides_shown_or_stored_mask_the_password():
-    shown = redacted_overrides(["+mlflow=server", "mlflow.credentials.password=abc", "train.epochs=3"])
-    assert shown == ["+mlflow=server", f"mlflow.credentials.password={MASK}", "train.epochs=3"]
+    shown = redacted_overrides(["+tracking=server", "mlflow.credentials.password=abc", "train.epochs=3"])
+    assert shown == ["+tracking=server", f"mlflow.credentials.password={MASK}", "train.epochs=3"]
 
 
 def test_config_flattens_to_dotted_params():
@@ -86,5 +86,5 @@ def test_config_flattens_to_dotted_params():
 
 
 def test_swept_keys_are_those_with_several_values():
-    overrides = ["train.epochs=2", "train.loss.params.beta=0.5,1,2", "model.params.latent_dim=range(4,9,4)", "+mlflow=local"]
+    overrides = ["train.epochs=2", "train.loss.params.beta=0.5,1,2", "model.params.latent_dim=range(4,9,4)", "+tracking=local"]
     assert swept_keys(overrides) == ["train.loss.params.beta", "model.params.latent_dim"]

@@ -12,7 +12,7 @@ BETAS = ("0.5", "1", "2")
 def test_three_job_joblib_sweep_files_three_child_runs_under_one_parent(tmp_path, demo_dir):
     write_mlflow_option(tmp_path, "db", tracking_uri="sqlite:///mlflow.db", experiment_name="sweep")
     result = vaesae(
-        tmp_path, "-m", "+mlflow=db", "hydra/launcher=joblib", "train.epochs=2", *QUICK,
+        tmp_path, "-m", "+tracking=db", "hydra/launcher=joblib", "train.epochs=2", *QUICK,
         f"train.loss.params.beta={','.join(BETAS)}", env={"VAESAE_DEMO_DIR": str(demo_dir)}, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -17,10 +17,10 @@ QUICK = ("experiment.device=cpu", "val.early_stopping.patience=100")
 
 
 def write_mlflow_option(project: Path, name: str, **section: Any) -> None:
-    """``project/conf/mlflow/NAME.yaml``: an ``mlflow`` section selectable as ``+mlflow=NAME``."""
-    folder = project / "conf" / "mlflow"
+    """``project/conf/tracking/NAME.yaml``: an ``mlflow`` section selectable as ``+tracking=NAME``."""
+    folder = project / "conf" / "tracking"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.yaml").write_text(yaml.safe_dump(section))
+    (folder / f"{name}.yaml").write_text("# @package mlflow\n" + yaml.safe_dump(section))
 
 
 def vaesae(project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

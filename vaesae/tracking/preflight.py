@@ -26,6 +26,17 @@ def credentials_hint() -> str:
     return f"it requires credentials: set {USERNAME_ENV} and {PASSWORD_ENV} (or mlflow.credentials)"
 
 
+def root_reason(error: BaseException) -> str:
+    """The innermost cause of a failed request ("[Errno 111] Connection refused"), without urllib3's wrapping."""
+    error = error.__context__ or error
+    while True:
+        nested = getattr(error, "reason", None) or next((a for a in error.args if isinstance(a, BaseException)), None)
+        if not isinstance(nested, BaseException):
+            break
+        error = nested
+    return str(error).split("): ", 1)[-1].splitlines()[0]
+
+
 def check_server(settings: TrackingSettings) -> None:
     """Raise ``TrackingUnavailable`` or, for credentials and permissions, ``VaesaeError``."""
     from mlflow.exceptions import MlflowException
@@ -38,8 +49,7 @@ def check_server(settings: TrackingSettings) -> None:
             params={"experiment_name": settings.experiment_name},
         )
     except MlflowException as exc:
-        reason = str(exc.__context__ or exc).splitlines()[0]
-        raise TrackingUnavailable(f"MLflow server {settings.uri} cannot be reached: {reason}") from None
+        raise TrackingUnavailable(f"MLflow server {settings.uri} cannot be reached: {root_reason(exc)}") from None
     status = response.status_code
     if status == 401:
         raise VaesaeError(f"MLflow server {settings.uri} refused access (HTTP 401): {credentials_hint()}")
