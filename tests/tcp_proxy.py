@@ -39,9 +39,8 @@ class TcpProxy:
             pass
 
     def cut(self) -> None:
-        self.listener.close()
         with self.lock:
-            for sock in self.sockets:
+            for sock in [self.listener, *self.sockets]:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:

@@ -89,6 +89,24 @@ def test_extract_and_predict_runs_record_outputs_and_their_checkpoint(sqlite_pro
     assert run_of(sqlite_project, "predict").data.metrics["test_loss"] == pytest.approx(predicted["test_loss"])
 
 
+REPORT_IMPORT = """
+import atexit, runpy, sys
+atexit.register(lambda: print("mlflow imported:", "mlflow" in sys.modules))
+sys.argv = ["vaesae", *sys.argv[1:]]
+runpy.run_module("vaesae", run_name="__main__")
+"""
+
+
+def test_without_an_mlflow_section_mlflow_is_never_imported(cli, workdir):
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT_IMPORT, "train.epochs=1", *QUICK],
+        cwd=workdir, env=cli_env(), capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mlflow imported: False" in result.stdout
+    assert (workdir / "experiments/vae/demo/checkpoints/best_model.pt").is_file()
+
+
 @pytest.fixture
 def file_store_project(tmp_path, demo_dir, monkeypatch):
     """A project tracking to ``file:./mlruns``, with MLFLOW_ALLOW_FILE_STORE unset as for a new user."""

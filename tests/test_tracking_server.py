@@ -15,7 +15,7 @@ from tests.tracking_support import (
 )
 
 EXPERIMENT = "server-runs"
-LONG_EPOCHS = 100
+LONG_EPOCHS = 40
 WAYS = ("config", "command_line", "environment")
 
 

@@ -54,6 +54,10 @@ class MlflowHydraCallback(Callback):
     def __init__(self) -> None:
         self.parent = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Launchers ship the callbacks to their workers; the parent run (and its store client) stays here."""
+        return {"parent": None}
+
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         conceal_config(config)
 

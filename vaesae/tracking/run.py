@@ -25,7 +25,8 @@ def run_status(error: BaseException | None) -> str:
 
 
 class TrackedRun:
-    """Created when started; with ``session=None`` every call does nothing (tracking off or skipped)."""
+    """A run to be created in the store by ``start``; with ``session=None`` (tracking off or skipped)
+    every call does nothing and MLflow is not imported."""
 
     def __init__(
         self,
@@ -71,6 +72,8 @@ class TrackedRun:
         log.info("MLflow: run %s (%s) in experiment %r", self.run_id, self.name, session.settings.experiment_name)
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        if not self.active:
+            return
         from mlflow.entities import Metric
 
         stamp = int(time.time() * 1000)
