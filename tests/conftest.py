@@ -10,6 +10,8 @@ import pytest
 
 from vaesae.data.demo import write_demo_data
 
+pytest_plugins = ["tests.mlflow_server"]
+
 REPO = Path(__file__).resolve().parents[1]
 SMALL_DEMO = {"n_train": 3000, "n_val": 1000, "n_test": 1000}
 

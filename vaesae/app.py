@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from vaesae.cli_args import prepare_args, rerun_command
 from vaesae.config.load import load_config
+from vaesae.config.redact import conceal_overrides
 from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
@@ -81,7 +82,7 @@ def hydra_main(cfg: DictConfig) -> float | JobFailure | None:
 
 def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
-    sys.argv = [sys.argv[0], *prepare_args(sys.argv[1:])]
+    sys.argv = [sys.argv[0], *prepare_args(conceal_overrides(sys.argv[1:]))]
     hydra_main()
     if failed_jobs():
         sys.exit(1)

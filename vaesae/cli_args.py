@@ -31,6 +31,7 @@ HYDRA_SETTINGS = (
     "hydra.output_subdir=.hydra/${oc.select:task,train}",
     "hydra.job.name=vaesae",
     "hydra.job.chdir=False",
+    "++hydra.callbacks.vaesae_mlflow._target_=vaesae.tracking.hydra_callback.MlflowHydraCallback",
     "++hydra.callbacks.vaesae_sweep_figures._target_=vaesae.report.hydra_callback.SweepFigures",
     "++hydra.callbacks.vaesae_output_folder._target_=vaesae.output_check.OutputFolderCheck",
 )

@@ -133,9 +133,13 @@ class CredentialsConfig:
 
 @dataclass
 class MlflowConfig:
+    """``on_unreachable``: ``fail`` stops before training when the store cannot be reached; ``skip`` trains untracked."""
+
     tracking_uri: str = MISSING
     experiment_name: str = MISSING
-    credentials: Optional[CredentialsConfig] = None
+    # an empty node rather than None, so that mlflow.credentials.password=… works as an override
+    credentials: Optional[CredentialsConfig] = field(default_factory=CredentialsConfig)
+    on_unreachable: str = "fail"
 
 
 @dataclass

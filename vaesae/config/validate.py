@@ -17,6 +17,7 @@ from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConf
 from vaesae.config.structure import check_structure
 from vaesae.errors import ConfigError
 from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
+from vaesae.tracking.settings import ON_UNREACHABLE, uri_problem
 
 LOAD_STRATEGY = re.compile(r"^(best|last|epoch_[0-9]+)$")
 DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")
@@ -102,6 +103,7 @@ class Validator:
         self.check_columns()
         self.check_model()
         self.check_report()
+        self.check_mlflow()
         for split in SPLITS:
             if get(self.cfg, split) is not None:
                 self.check_split(split)
@@ -123,6 +125,12 @@ class Validator:
             )
         elif device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
             self.add(f"experiment.device: {device!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
+
+    def check_mlflow(self) -> None:
+        self.choice("mlflow.on_unreachable", ON_UNREACHABLE)
+        problem = uri_problem(get(self.cfg, "mlflow.tracking_uri"))
+        if problem:
+            self.add(problem)
 
     def check_columns(self) -> None:
         columns = get(self.cfg, "data.columns")

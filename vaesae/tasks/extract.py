@@ -10,6 +10,7 @@ from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
 from vaesae.tasks.parts import inference_loader, resolve_device
 from vaesae.tasks.restore import restore_model
+from vaesae.tracking.job import checkpoint_tags, job_run, open_tracking
 
 log = logging.getLogger("vaesae")
 
@@ -17,6 +18,7 @@ log = logging.getLogger("vaesae")
 def run_extract(job: Job) -> None:
     """VAE: posterior means; SAE: sparse feature activations; one ``.npy`` row per input row."""
     cfg = job.cfg
+    tracking = open_tracking(job)
     seed_everything(cfg.experiment.seed or 0)
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)
@@ -28,10 +30,13 @@ def run_extract(job: Job) -> None:
             *[(s, f"{cfg[s].data_path}: {loaders[s].num_rows:,} rows -> {cfg[s].output}") for s in splits],
         ])
         return None
-    job.write_config()
+    config_path = job.write_config()
     outputs = {s: output_file(cfg[s].output, f"{s}.output") for s in splits}
-    for split in splits:
-        loader = inference_loader(cfg, split, restored.encoding)
-        shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])
-        log.info("%s: wrote %s embeddings of shape %s to %s", split, restored.payload["model_class"], shape, outputs[split])
+    with job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+        for split in splits:
+            loader = inference_loader(cfg, split, restored.encoding)
+            shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])
+            log.info("%s: wrote %s embeddings of shape %s to %s", split, restored.payload["model_class"], shape, outputs[split])
+            run.log_metrics({f"{split}_rows": shape[0], f"{split}_dim": shape[1]}, step=0)
+            run.log_artifact(outputs[split], "outputs")
     return None

@@ -16,7 +16,8 @@ from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
 from vaesae.tasks.parts import build_loss, inference_loader, resolve_device
-from vaesae.tasks.restore import restore_model
+from vaesae.tasks.restore import Restored, restore_model
+from vaesae.tracking.job import checkpoint_tags, job_run, open_tracking
 
 log = logging.getLogger("vaesae")
 
@@ -46,9 +47,25 @@ def sibling(path: Path, suffix: str) -> Path:
     return path.with_name(path.stem + suffix)
 
 
+def write_predictions(restored: Restored, loader, loss, device, output: Path) -> tuple[list[Path], dict | None]:
+    """Writes ``output`` (.npy), a ``.csv`` table beside it and, with a loss, ``*_metrics.json``; returns files and metrics."""
+    shape = write_inference(restored.model, loader, restored.model.reconstruct, device, output)
+    table_path = sibling(output, ".csv")
+    table = prediction_table(np.load(output, mmap_mode="r"), restored.encoding)
+    atomic_write_bytes(table_path, table.to_csv(index=False).encode())
+    log.info("test: wrote predictions of shape %s to %s and %s", shape, output, table_path)
+    if loss is None:
+        return [output, table_path], None
+    metrics = evaluate(restored.model, loader, loss, device, "test")
+    metrics_path = sibling(output, "_metrics.json")
+    atomic_write_bytes(metrics_path, json.dumps(json_safe(metrics), indent=2).encode())
+    return [output, table_path, metrics_path], metrics
+
+
 def run_predict(job: Job) -> float | None:
-    """Writes ``test.output`` (.npy), a ``.csv`` table beside it and, if asked, ``*_metrics.json``."""
+    """Predict the test split; returns ``test_loss`` when metrics are computed."""
     cfg = job.cfg
+    tracking = open_tracking(job)
     seed_everything(cfg.experiment.seed or 0)
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)
@@ -62,16 +79,14 @@ def run_predict(job: Job) -> float | None:
             ("metrics", cfg.test.metrics.loss["class"] if compute else "off"),
         ])
         return None
-    job.write_config()
+    config_path = job.write_config()
     output = output_file(cfg.test.output, "test.output")
-    shape = write_inference(restored.model, loader, restored.model.reconstruct, device, output)
-    table_path = sibling(output, ".csv")
-    table = prediction_table(np.load(output, mmap_mode="r"), restored.encoding)
-    atomic_write_bytes(table_path, table.to_csv(index=False).encode())
-    log.info("test: wrote predictions of shape %s to %s and %s", shape, output, table_path)
-    if loss is None:
+    with job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+        files, metrics = write_predictions(restored, loader, loss, device, output)
+        for path in files:
+            run.log_artifact(path, "outputs")
+        run.log_metrics(metrics or {}, step=0)
+    if metrics is None:
         return None
-    metrics = evaluate(restored.model, loader, loss, device, "test")
-    atomic_write_bytes(sibling(output, "_metrics.json"), json.dumps(json_safe(metrics), indent=2).encode())
     print(json.dumps(json_safe(metrics), indent=2))
     return metrics["test_loss"]

@@ -25,6 +25,8 @@ from vaesae.tasks.parts import (
 from vaesae.tasks.resume import (
     ResumePoint, check_compatible, config_differences, encoding_differences, find_resume_point, restore_trainer,
 )
+from vaesae.tracking.callback import MlflowCallback
+from vaesae.tracking.job import job_run, open_tracking
 
 log = logging.getLogger("vaesae")
 
@@ -68,6 +70,7 @@ def run_train(job: Job) -> float | None:
     cfg = job.cfg
     checkpoint_dir = job.run_dir / "checkpoints"
     resume = prepare_resume(job, checkpoint_dir)
+    tracking = open_tracking(job)
     seed_everything(cfg.experiment.seed)
     device = resolve_device(cfg.experiment.device)
     cardinalities = load_cardinalities(cfg.data)
@@ -95,7 +98,7 @@ def run_train(job: Job) -> float | None:
             ("resume", resume.describe() if resume is not None else "no, a new run"),
         ])
         return None
-    job.write_config()
+    config_path = job.write_config()
     checkpointing = Checkpointing(
         checkpoint_dir,
         RunIdentity(cfg.model["class"], model.hyperparameters(), cfg.train.loss["class"], encoding.to_state(), job.redacted_config()),
@@ -108,6 +111,7 @@ def run_train(job: Job) -> float | None:
     callbacks.append(checkpointing)
     if cfg.report.figures:
         callbacks.append(DrawFigures(job.run_dir))
+    callbacks.append(MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir))
     model.initialize_from_data(train_loader.tensors)
     trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:

@@ -1,0 +1,54 @@
+"""The training side of tracking: a Trainer callback, so the loop itself knows nothing of MLflow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from vaesae.engine.callbacks import Callback, Metrics
+from vaesae.engine.checkpoint_io import digest_path
+from vaesae.engine.checkpointing import BEST, LAST
+from vaesae.report import figure_files
+from vaesae.tracking.run import TrackedRun
+
+
+class MlflowCallback(Callback):
+    """Starts the run with training, logs every epoch's metrics (step = epoch), uploads the best checkpoint
+    and the run's pictures.
+
+    Placed after the checkpoint callback, so an epoch's checkpoint is on disk
+    before anything is sent to the store.
+    """
+
+    def __init__(self, run: TrackedRun, checkpoint_dir: Path):
+        self.run, self.checkpoint_dir = run, checkpoint_dir
+
+    def on_fit_start(self, trainer) -> None:
+        self.run.start()
+
+    def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
+        self.run.log_metrics(metrics, step=epoch)
+
+    def on_fit_end(self, trainer) -> None:
+        try:
+            self.upload_checkpoint()
+            self.upload_figures()
+        except BaseException as interruption:
+            self.run.finish(interruption)
+            raise
+        self.run.finish(None)
+
+    def on_exception(self, trainer, error: BaseException) -> None:
+        self.run.finish(error)
+
+    def upload_figures(self) -> None:
+        """The pictures drawn at the end of training (the figures callback runs before this one)."""
+        for path in figure_files(self.checkpoint_dir.parent):
+            self.run.log_artifact(path, "figures")
+
+    def upload_checkpoint(self) -> None:
+        """The best checkpoint, or the last one when ``save_strategy: last`` keeps no best."""
+        for name in (BEST, LAST):
+            path = self.checkpoint_dir / name
+            if path.is_file():
+                self.run.log_artifact(path, "checkpoints")
+                self.run.log_artifact(digest_path(path), "checkpoints")
+                return
