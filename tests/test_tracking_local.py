@@ -138,7 +138,7 @@ def test_ctrl_c_marks_the_run_killed(file_store_project):
             (run,) = runs(uri, "files")
     finally:
         process.kill()
-    assert "KeyboardInterrupt" in output
+    assert process.returncode == 130 and "interrupted by SIGINT" in output
     assert run.info.status == "KILLED", output
     assert (file_store_project / "experiments/vae/demo/checkpoints/best_model.pt").is_file()
 

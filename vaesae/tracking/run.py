@@ -12,16 +12,18 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from vaesae.errors import TrainingInterrupted
 from vaesae.tracking.session import TrackingSession, first_line
 
 log = logging.getLogger("vaesae")
 
 
 def run_status(error: BaseException | None) -> str:
-    """FINISHED; FAILED for an error; KILLED for an interruption from outside (Ctrl-C, a signal turned into an exit)."""
+    """FINISHED; FAILED for an error; KILLED for an interruption from outside (Ctrl-C, SIGTERM)."""
     if error is None:
         return "FINISHED"
-    return "FAILED" if isinstance(error, Exception) else "KILLED"
+    interrupted = isinstance(error, TrainingInterrupted) or not isinstance(error, Exception)
+    return "KILLED" if interrupted else "FAILED"
 
 
 class TrackedRun:
