@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import cli_env
+from vaesae.engine.checkpoint_io import load_checkpoint
 from tests.mlflow_server import free_port
 from tests.tracking_support import QUICK, client, env_vars, runs, vaesae, wait_for_first_metric, write_mlflow_option
 
@@ -141,6 +142,15 @@ def test_ctrl_c_marks_the_run_killed(file_store_project):
     assert process.returncode == 130 and "interrupted by SIGINT" in output
     assert run.info.status == "KILLED", output
     assert (file_store_project / "experiments/vae/demo/checkpoints/best_model.pt").is_file()
+
+    done = load_checkpoint(file_store_project / "experiments/vae/demo/resume_state.pt")["trainer"]["epoch"]
+    resumed = vaesae(file_store_project, "+tracking=files", f"train.epochs={done + 1}", *QUICK, "checkpoint.resume=auto")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    with env_vars({"MLFLOW_ALLOW_FILE_STORE": "true"}):
+        (again,) = runs(uri, "files")
+        steps = [m.step for m in client(uri).get_metric_history(again.info.run_id, "train_loss")]
+    assert again.info.run_id == run.info.run_id and again.info.status == "FINISHED"
+    assert done + 1 in steps
 
 
 @pytest.fixture

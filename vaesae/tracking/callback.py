@@ -24,6 +24,13 @@ class MlflowCallback(Callback):
     def on_fit_start(self, trainer) -> None:
         self.run.start()
 
+    def state_dict(self) -> dict[str, str | None]:
+        """The run id travels in checkpoints, so a resumed training continues the same MLflow run."""
+        return {"run_id": self.run.run_id}
+
+    def load_state_dict(self, state: dict[str, str | None]) -> None:
+        self.run.resume_id = state.get("run_id")
+
     def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
         self.run.log_metrics(metrics, step=epoch)
 

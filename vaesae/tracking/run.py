@@ -41,6 +41,7 @@ class TrackedRun:
         self.session, self.name = session, name
         self.tags, self.params, self.artifacts = tags, params, artifacts
         self.run_id: str | None = None
+        self.resume_id: str | None = None
         self.lost = False
 
     @property
@@ -68,10 +69,25 @@ class TrackedRun:
         from mlflow.tracking.context.registry import resolve_tags
 
         client, session = self.session.client, self.session
+        if self.resume_id is not None and self._reopen(self.resume_id):
+            return
         run = client.create_run(session.experiment_id, tags=resolve_tags(self.tags), run_name=self.name)
         self.run_id = run.info.run_id
         client.log_batch(self.run_id, params=[Param(k, v) for k, v in self.params.items()])
         log.info("MLflow: run %s (%s) in experiment %r", self.run_id, self.name, session.settings.experiment_name)
+
+    def _reopen(self, run_id: str) -> bool:
+        """Continue the run of a resumed training, if this store has it."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.session.client.update_run(run_id, status="RUNNING")
+        except MlflowException:
+            log.info("MLflow: run %s of the resumed checkpoint is not in this store; starting a new run", run_id)
+            return False
+        self.run_id = run_id
+        log.info("MLflow: continuing run %s (%s)", run_id, self.name)
+        return True
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         if not self.active:
