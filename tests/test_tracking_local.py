@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from tests.conftest import cli_env
-from vaesae.engine.checkpoint_io import load_checkpoint
 from tests.mlflow_server import free_port
 from tests.tracking_support import QUICK, client, env_vars, runs, vaesae, wait_for_first_metric, write_mlflow_option
 
@@ -84,6 +83,7 @@ def test_extract_and_predict_runs_record_outputs_and_their_checkpoint(sqlite_pro
         run = run_of(sqlite_project, task)
         assert run.data.tags["vaesae.checkpoint"] == str(best)
         assert run.data.tags["vaesae.checkpoint_sha256"] == hashlib.sha256(best.read_bytes()).hexdigest()
+        assert run.data.tags["vaesae.training_run_id"] == run_of(sqlite_project, "train").info.run_id
         assert output in {Path(a.path).name for a in mlflow_client.list_artifacts(run.info.run_id, "outputs")}
     assert run_of(sqlite_project, "extract").data.metrics["val_rows"] == 1000
     predicted = json.loads((sqlite_project / "experiments/vae/demo/predictions/test_predictions_metrics.json").read_text())
@@ -127,7 +127,7 @@ def test_file_store_works_as_documented_and_says_so_once(file_store_project):
     assert run.info.status == "FINISHED" and sorted(m.step for m in history) == [1, 2]
 
 
-def test_ctrl_c_marks_the_run_killed(file_store_project):
+def test_ctrl_c_marks_the_run_killed_and_resuming_continues_it(file_store_project):
     command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=files", "train.epochs=100000", *QUICK]
     process = subprocess.Popen(command, cwd=file_store_project, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     uri = (file_store_project / "mlruns").as_uri()
@@ -136,21 +136,21 @@ def test_ctrl_c_marks_the_run_killed(file_store_project):
             wait_for_first_metric(uri, "files", process)
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=60)
-            (run,) = runs(uri, "files")
+            (killed,) = runs(uri, "files")
     finally:
         process.kill()
-    assert process.returncode == 130 and "interrupted by SIGINT" in output
-    assert run.info.status == "KILLED", output
-    assert (file_store_project / "experiments/vae/demo/checkpoints/best_model.pt").is_file()
+    assert process.returncode == 130 and "interrupted by SIGINT" in output, output
+    assert killed.info.status == "KILLED", output
+    done = int(killed.data.metrics["epoch"])
 
-    done = load_checkpoint(file_store_project / "experiments/vae/demo/resume_state.pt")["trainer"]["epoch"]
-    resumed = vaesae(file_store_project, "+tracking=files", f"train.epochs={done + 1}", *QUICK, "checkpoint.resume=auto")
+    resumed = vaesae(file_store_project, "+tracking=files", f"train.epochs={done + 2}", "checkpoint.resume=auto", *QUICK)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     with env_vars({"MLFLOW_ALLOW_FILE_STORE": "true"}):
-        (again,) = runs(uri, "files")
-        steps = [m.step for m in client(uri).get_metric_history(again.info.run_id, "train_loss")]
-    assert again.info.run_id == run.info.run_id and again.info.status == "FINISHED"
-    assert done + 1 in steps
+        (run,) = runs(uri, "files")
+        steps = sorted(m.step for m in client(uri).get_metric_history(run.info.run_id, "train_loss"))
+    assert run.info.run_id == killed.info.run_id and run.info.status == "FINISHED"
+    assert steps == list(range(1, done + 3))
+    assert "checkpoint.resume=auto" in run.data.tags["vaesae.overrides"]
 
 
 @pytest.fixture

@@ -28,3 +28,4 @@ def test_three_job_joblib_sweep_files_three_child_runs_under_one_parent(tmp_path
     for run in children:
         history = client(uri).get_metric_history(run.info.run_id, "train_loss")
         assert run.info.status == "FINISHED" and sorted(m.step for m in history) == [1, 2]
+    assert [a.path for a in client(uri).list_artifacts(parent.info.run_id, "summary")] == ["summary/summary.csv"]

@@ -15,21 +15,23 @@ class MlflowCallback(Callback):
     and the run's pictures.
 
     Placed after the checkpoint callback, so an epoch's checkpoint is on disk
-    before anything is sent to the store.
+    before anything is sent to the store. The run's id travels in every
+    checkpoint, so training resumed from one continues the same run.
     """
 
     def __init__(self, run: TrackedRun, checkpoint_dir: Path):
         self.run, self.checkpoint_dir = run, checkpoint_dir
-
-    def on_fit_start(self, trainer) -> None:
-        self.run.start()
+        self.earlier_run_id: str | None = None
 
     def state_dict(self) -> dict[str, str | None]:
-        """The run id travels in checkpoints, so a resumed training continues the same MLflow run."""
-        return {"run_id": self.run.run_id}
+        return {"run_id": self.run.run_id, "store_uri": self.run.store_uri}
 
     def load_state_dict(self, state: dict[str, str | None]) -> None:
-        self.run.resume_id = state.get("run_id")
+        if state.get("run_id") and state.get("store_uri") == self.run.store_uri:
+            self.earlier_run_id = state["run_id"]
+
+    def on_fit_start(self, trainer) -> None:
+        self.run.start(self.earlier_run_id)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
         self.run.log_metrics(metrics, step=epoch)

@@ -100,15 +100,26 @@ class MlflowHydraCallback(Callback):
             atexit.register(self.end_abnormally)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        self.end(None)
+        """Hydra ends callbacks in reverse order, so the sweep's summary and pictures exist by now and go
+        to the parent run; like the command's exit status, the parent fails when a job failed."""
+        if self.parent is None:
+            return
+        from vaesae.report import figure_files
+        from vaesae.sweep.callback import failed_jobs
+        from vaesae.sweep.summary import SUMMARY_CSV
 
-    def end(self, error: BaseException | None) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        self.parent.log_artifact(sweep_dir / SUMMARY_CSV, "summary")
+        for path in figure_files(sweep_dir):
+            self.parent.log_artifact(path, "figures")
+        self.end("FAILED" if failed_jobs() else "FINISHED")
+
+    def end(self, status: str) -> None:
         if self.parent is not None:
-            self.parent.finish(error)
+            self.parent.close(status)
             self.parent = None
             lineage.withdraw()
 
     def end_abnormally(self) -> None:
         """The sweep stopped before its end: KILLED after Ctrl-C, FAILED otherwise."""
-        last = getattr(sys, "last_value", None)
-        self.end(last if isinstance(last, BaseException) and not isinstance(last, Exception) else RuntimeError("sweep stopped"))
+        self.end("KILLED" if isinstance(getattr(sys, "last_value", None), KeyboardInterrupt) else "FAILED")

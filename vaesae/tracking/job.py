@@ -81,9 +81,12 @@ def job_run(session: TrackingSession | None, job: Job, config_path: Path, tags: 
 
 
 def checkpoint_tags(path: Path, payload: dict[str, Any]) -> dict[str, str]:
-    """Which checkpoint an extract or predict run used: path, epoch and SHA-256."""
+    """Which checkpoint an extract or predict run used: path, epoch, SHA-256 and the run that trained it."""
     digest = digest_path(path)
     tags = {"vaesae.checkpoint": str(path.resolve()), "vaesae.checkpoint_epoch": str(payload.get("epoch"))}
     if digest.is_file():
         tags["vaesae.checkpoint_sha256"] = digest.read_text().split()[0]
+    training_run = (payload.get("callbacks") or {}).get("MlflowCallback", {}).get("run_id")
+    if training_run:
+        tags["vaesae.training_run_id"] = training_run
     return tags

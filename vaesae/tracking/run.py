@@ -19,7 +19,7 @@ log = logging.getLogger("vaesae")
 
 
 def run_status(error: BaseException | None) -> str:
-    """FINISHED; FAILED for an error; KILLED for an interruption from outside (Ctrl-C, SIGTERM)."""
+    """FINISHED; KILLED when stopped from outside (Ctrl-C, SIGTERM, an exit); FAILED for any other error."""
     if error is None:
         return "FINISHED"
     interrupted = isinstance(error, TrainingInterrupted) or not isinstance(error, Exception)
@@ -41,12 +41,15 @@ class TrackedRun:
         self.session, self.name = session, name
         self.tags, self.params, self.artifacts = tags, params, artifacts
         self.run_id: str | None = None
-        self.resume_id: str | None = None
         self.lost = False
 
     @property
     def active(self) -> bool:
         return self.session is not None and not self.lost
+
+    @property
+    def store_uri(self) -> str | None:
+        return self.session.settings.uri if self.session is not None else None
 
     def _attempt(self, action: str, call: Callable[[], object]) -> None:
         if not self.active:
@@ -59,8 +62,9 @@ class TrackedRun:
                 "MLflow: %s failed (%s); the rest of this run is not tracked, the work goes on", action, first_line(exc)
             )
 
-    def start(self) -> None:
-        self._attempt("starting the run", self._create)
+    def start(self, earlier_run_id: str | None = None) -> None:
+        """Create the run, or continue ``earlier_run_id`` (training resumed from a checkpoint) if the store has it."""
+        self._attempt("starting the run", lambda: self._continue(earlier_run_id) if earlier_run_id else self._create())
         for path, folder in self.artifacts:
             self.log_artifact(path, folder)
 
@@ -69,25 +73,32 @@ class TrackedRun:
         from mlflow.tracking.context.registry import resolve_tags
 
         client, session = self.session.client, self.session
-        if self.resume_id is not None and self._reopen(self.resume_id):
-            return
         run = client.create_run(session.experiment_id, tags=resolve_tags(self.tags), run_name=self.name)
         self.run_id = run.info.run_id
         client.log_batch(self.run_id, params=[Param(k, v) for k, v in self.params.items()])
         log.info("MLflow: run %s (%s) in experiment %r", self.run_id, self.name, session.settings.experiment_name)
 
-    def _reopen(self, run_id: str) -> bool:
-        """Continue the run of a resumed training, if this store has it."""
+    def _continue(self, run_id: str) -> None:
+        """Back to RUNNING with the new command line's tags; params keep their first values (MLflow
+        refuses to change a param), so the resumed run's overrides are in ``vaesae.overrides``."""
+        from mlflow.entities import RunTag
         from mlflow.exceptions import MlflowException
 
+        client = self.session.client
         try:
-            self.session.client.update_run(run_id, status="RUNNING")
-        except MlflowException:
-            log.info("MLflow: run %s of the resumed checkpoint is not in this store; starting a new run", run_id)
-            return False
+            earlier = client.get_run(run_id)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            earlier = None
+        if earlier is None or earlier.info.experiment_id != self.session.experiment_id or earlier.info.lifecycle_stage != "active":
+            log.info("MLflow: the checkpoint's run %s is not in experiment %r; starting a new run", run_id, self.session.settings.experiment_name)
+            self._create()
+            return
+        client.update_run(run_id, status="RUNNING")
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in self.tags.items()])
         self.run_id = run_id
-        log.info("MLflow: continuing run %s (%s)", run_id, self.name)
-        return True
+        log.info("MLflow: continuing run %s (%s) from its last checkpoint", run_id, earlier.info.run_name)
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         if not self.active:
@@ -103,10 +114,13 @@ class TrackedRun:
             self._attempt(f"uploading {path.name}", lambda: self.session.client.log_artifact(self.run_id, str(path), folder))
 
     def finish(self, error: BaseException | None) -> None:
-        """Close the run, even after a failure, since the store may be back."""
+        """Close the run with the status ``error`` calls for (see ``run_status``)."""
+        self.close(run_status(error))
+
+    def close(self, status: str) -> None:
+        """Set the final status, even after a failure, since the store may be back."""
         if self.session is None or self.run_id is None:
             return
-        status = run_status(error)
         try:
             self.session.client.set_terminated(self.run_id, status)
         except Exception as exc:
