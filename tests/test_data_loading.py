@@ -66,16 +66,34 @@ def test_integer_labels_are_compared_as_strings(tmp_path):
     assert loader.tensors["categorical"][:, 0].tolist() == [0, 1]
 
 
-def test_unknown_and_missing_labels_get_the_reserved_code_with_one_warning(tmp_path, frame, caplog):
+def write_parquet(tmp_path, frame: pd.DataFrame, name="data.parquet", **options):
+    path = tmp_path / name
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, **options)
+    return path
+
+
+@pytest.mark.parametrize("write", [write_csv, write_parquet])
+def test_unknown_and_missing_labels_get_the_reserved_code_with_one_warning(tmp_path, frame, caplog, write):
     frame.loc[1, "channel"] = "atm"
     frame.loc[2, "channel"] = None
     frame.loc[3, "channel"] = "atm"
-    loader = tabular(write_csv(tmp_path, frame))
+    loader = tabular(write(tmp_path, frame))
     with caplog.at_level(logging.WARNING):
         loader.use_encoding(loader.fit_encoding())
     assert loader.tensors["categorical"][:, 0].tolist() == [0, 2, 2, 2, 1]
     warnings = [r.getMessage() for r in caplog.records if "channel" in r.getMessage()]
     assert len(warnings) == 1 and "3 of 5 rows" in warnings[0]
+
+
+def test_labels_spread_over_many_row_groups_get_the_same_codes(tmp_path):
+    """Each Parquet row group has its own label dictionary; codes must not depend on it."""
+    rng = np.random.default_rng(3)
+    labels = rng.choice(np.array(["store", "online", "atm", None], dtype=object), size=5000)
+    frame = pd.DataFrame({"amount": rng.random(5000), "hour": rng.integers(0, 24, 5000), "channel": labels})
+    loader = tabular(write_parquet(tmp_path, frame, row_group_size=333))
+    loader.use_encoding(loader.fit_encoding())
+    expected = [CARDINALITIES["channel"].get(label, 2) for label in labels]
+    assert loader.tensors["categorical"][:, 0].tolist() == expected
 
 
 @pytest.mark.parametrize(

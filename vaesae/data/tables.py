@@ -30,13 +30,18 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
 
 
 def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
-    """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text."""
+    """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text.
+
+    Parquet text columns are read dictionary-encoded: a label column has few
+    distinct values, and the file's own dictionary pages then spare decoding
+    every string and hashing it again to find the codes.
+    """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     if suffix in PARQUET_SUFFIXES:
         _check_columns(path, pq.read_schema(path).names, columns)
-        table = pq.read_table(path, columns=columns)
+        table = pq.read_table(path, columns=columns, read_dictionary=string_columns)
     elif suffix in CSV_SUFFIXES:
         _check_columns(path, _csv_header(path), columns)
         options = pa_csv.ConvertOptions(
@@ -68,16 +73,19 @@ def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
                 "list it under data.columns.categorical if it is a category"
             )
         array = parsed
-    values = array.to_numpy(zero_copy_only=False).astype(np.float32)
-    bad_rows = int((~np.isfinite(values)).sum())
+    values = pc.cast(array, pa.float32(), safe=False).to_numpy()
+    bad_rows = len(values) - int(np.count_nonzero(np.isfinite(values)))
     if bad_rows:
         raise DataError(f"{path}: column {column!r} has {bad_rows} missing, NaN or infinite value(s) in {len(values)} rows")
     return values
 
 
 def text_column(table: pa.Table, column: str) -> pa.ChunkedArray:
+    """A label column as text, dictionary-encoded text left as it is."""
     array = table.column(column)
-    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+    if pa.types.is_dictionary(array.type) or pa.types.is_string(array.type):
+        return array
+    return pc.cast(array, pa.string())
 
 
 def list_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
