@@ -136,6 +136,18 @@ def test_batches_slice_a_seeded_permutation(tmp_path, frame):
     assert len(loader) == 3
 
 
+def test_batches_in_input_order_are_copies(tmp_path, frame):
+    """A model that changes its inputs in place must not change the loaded data."""
+    loader = tabular(write_csv(tmp_path, frame), batch_size=2)
+    loader.use_encoding(loader.fit_encoding())
+    before = loader.tensors["numerical"].clone()
+    batches = list(loader.epoch(0))
+    for batch in batches:
+        batch["numerical"].zero_()
+    assert torch.equal(loader.tensors["numerical"], before)
+    assert [len(b["numerical"]) for b in batches] == [2, 2, 1]
+
+
 def test_num_batches_per_epoch_and_workers(tmp_path, frame):
     loader = tabular(write_csv(tmp_path, frame), batch_size=2, num_batches_per_epoch=2)
     loader.use_encoding(loader.fit_encoding())
