@@ -58,6 +58,11 @@ def test_numerical_scaling_is_fitted_on_the_training_split_only(tmp_path, frame)
     assert val.tensors["numerical"][:, 0].mean().item() == pytest.approx(100 / encoding.stds[0], rel=1e-5)
 
 
+def test_a_numerical_column_of_booleans_reads_as_zeros_and_ones(tmp_path, frame):
+    loader = tabular(write_csv(tmp_path, frame.assign(hour=[True, False, True, True, False])))
+    assert loader.fit_encoding().means[1] == pytest.approx(0.6)
+
+
 def test_integer_labels_are_compared_as_strings(tmp_path):
     frame = pd.DataFrame({"amount": [1.0, 2.0], "hour": [1, 2], "channel": [7, 9]})
     loader = TabularDataLoader(write_csv(tmp_path, frame), COLUMNS, batch_size=2, shuffle=False,

@@ -14,6 +14,7 @@ from vaesae.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_BLOCK_BYTES = 4 << 20
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -29,12 +30,34 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
         )
 
 
+def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
+    """Stream the file block by block with every column's type fixed: numbers as float64, labels
+    dictionary-encoded. Only the parsed columns are held, never the whole text, which keeps peak
+    memory near the size of the data. A column that is not plain numbers (text, booleans) fails
+    that fast path; the file is then read whole with inferred types, so the column checks can
+    take it or say what is wrong with it.
+    """
+    labels = pa.dictionary(pa.int32(), pa.string())
+    typed = pa_csv.ConvertOptions(
+        include_columns=columns, column_types={c: labels if c in string_columns else pa.float64() for c in columns}
+    )
+    try:
+        return pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=typed).read_all()
+    except pa.ArrowInvalid:
+        pass
+    inferred = pa_csv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in string_columns})
+    try:
+        return pa_csv.read_csv(path, convert_options=inferred)
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+
+
 def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
     """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text.
 
-    Parquet text columns are read dictionary-encoded: a label column has few
-    distinct values, and the file's own dictionary pages then spare decoding
-    every string and hashing it again to find the codes.
+    Text columns are read dictionary-encoded: a label column has few distinct
+    values, and codes are then looked up once per distinct label (for Parquet
+    from the file's own dictionary pages) instead of once per row.
     """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
@@ -44,18 +67,22 @@ def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.
         table = pq.read_table(path, columns=columns, read_dictionary=string_columns)
     elif suffix in CSV_SUFFIXES:
         _check_columns(path, _csv_header(path), columns)
-        options = pa_csv.ConvertOptions(
-            include_columns=columns, column_types={c: pa.string() for c in string_columns}
-        )
-        try:
-            table = pa_csv.read_csv(path, convert_options=options)
-        except pa.ArrowInvalid as exc:
-            raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+        table = _read_csv(path, columns, string_columns)
     else:
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     if table.num_rows == 0:
         raise DataError(f"{path}: file has no data rows")
     return table
+
+
+def release_freed_memory() -> None:
+    """Return memory Arrow has freed to the operating system.
+
+    Arrow's allocator keeps freed blocks for reuse, but the tensors built from
+    a table are allocated by NumPy, so blocks kept after the table is gone
+    would only add to the process's peak memory.
+    """
+    pa.default_memory_pool().release_unused()
 
 
 def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:

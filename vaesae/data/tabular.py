@@ -10,7 +10,7 @@ import torch
 
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding, fit_scaling
-from vaesae.data.tables import list_column, numeric_column, read_table, text_column
+from vaesae.data.tables import list_column, numeric_column, read_table, release_freed_memory, text_column
 from vaesae.errors import DataError
 from vaesae.registry import register_dataloader
 
@@ -57,6 +57,8 @@ class TabularDataLoader(BaseDataLoader):
         self._labels = {c: text_column(table, c) for c in self.columns["categorical"]}
         self._embeddings = [list_column(self.data_path, table, c) for c in self.columns["embeddings"]]
         self._rows = table.num_rows
+        del table
+        release_freed_memory()
 
     @property
     def num_rows(self) -> int:
