@@ -16,6 +16,7 @@ class Plan:
     batch_sizes: tuple[int, ...]
     load_rows: tuple[int, ...]
     sweep_epochs: int
+    sweep_repeats: int
     startup_repeats: int
 
     @property
@@ -28,9 +29,9 @@ class Plan:
 
 
 FULL = Plan(repeats=3, train_rows=100_000, val_rows=20_000, epochs=2, batch_sizes=(128, 1024),
-            load_rows=(1_000_000, 5_000_000), sweep_epochs=6, startup_repeats=5)
+            load_rows=(1_000_000, 5_000_000), sweep_epochs=8, sweep_repeats=2, startup_repeats=5)
 QUICK = Plan(repeats=1, train_rows=4_000, val_rows=1_000, epochs=1, batch_sizes=(128, 1024),
-             load_rows=(20_000, 50_000), sweep_epochs=1, startup_repeats=1)
+             load_rows=(20_000, 50_000), sweep_epochs=1, sweep_repeats=1, startup_repeats=1)
 
 
 @dataclass(frozen=True)
