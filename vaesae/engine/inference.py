@@ -48,12 +48,14 @@ class LossTotals:
 
     def state_dict(self) -> dict[str, Any]:
         """The running sums of an unfinished epoch, so a resumed epoch reports the same means."""
-        return {"sums": {name: total.cpu() for name, total in self.sums.items()}, "rows": self.rows}
+        sums = self.sums.cpu() if self.sums is not None else None
+        return {"names": list(self.names), "sums": sums, "rows": self.rows}
 
     @classmethod
     def from_state(cls, state: dict[str, Any], device: torch.device) -> "LossTotals":
         totals = cls()
-        totals.sums = {name: total.to(device) for name, total in state["sums"].items()}
+        totals.names = list(state["names"])
+        totals.sums = state["sums"].to(device) if state["sums"] is not None else None
         totals.rows = state["rows"]
         return totals
 
