@@ -58,6 +58,11 @@ def test_numerical_scaling_is_fitted_on_the_training_split_only(tmp_path, frame)
     assert val.tensors["numerical"][:, 0].mean().item() == pytest.approx(100 / encoding.stds[0], rel=1e-5)
 
 
+def test_a_numerical_column_of_booleans_reads_as_zeros_and_ones(tmp_path, frame):
+    loader = tabular(write_csv(tmp_path, frame.assign(hour=[True, False, True, True, False])))
+    assert loader.fit_encoding().means[1] == pytest.approx(0.6)
+
+
 def test_integer_labels_are_compared_as_strings(tmp_path):
     frame = pd.DataFrame({"amount": [1.0, 2.0], "hour": [1, 2], "channel": [7, 9]})
     loader = TabularDataLoader(write_csv(tmp_path, frame), COLUMNS, batch_size=2, shuffle=False,
@@ -66,16 +71,34 @@ def test_integer_labels_are_compared_as_strings(tmp_path):
     assert loader.tensors["categorical"][:, 0].tolist() == [0, 1]
 
 
-def test_unknown_and_missing_labels_get_the_reserved_code_with_one_warning(tmp_path, frame, caplog):
+def write_parquet(tmp_path, frame: pd.DataFrame, name="data.parquet", **options):
+    path = tmp_path / name
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, **options)
+    return path
+
+
+@pytest.mark.parametrize("write", [write_csv, write_parquet])
+def test_unknown_and_missing_labels_get_the_reserved_code_with_one_warning(tmp_path, frame, caplog, write):
     frame.loc[1, "channel"] = "atm"
     frame.loc[2, "channel"] = None
     frame.loc[3, "channel"] = "atm"
-    loader = tabular(write_csv(tmp_path, frame))
+    loader = tabular(write(tmp_path, frame))
     with caplog.at_level(logging.WARNING):
         loader.use_encoding(loader.fit_encoding())
     assert loader.tensors["categorical"][:, 0].tolist() == [0, 2, 2, 2, 1]
     warnings = [r.getMessage() for r in caplog.records if "channel" in r.getMessage()]
     assert len(warnings) == 1 and "3 of 5 rows" in warnings[0]
+
+
+def test_labels_spread_over_many_row_groups_get_the_same_codes(tmp_path):
+    """Each Parquet row group has its own label dictionary; codes must not depend on it."""
+    rng = np.random.default_rng(3)
+    labels = rng.choice(np.array(["store", "online", "atm", None], dtype=object), size=5000)
+    frame = pd.DataFrame({"amount": rng.random(5000), "hour": rng.integers(0, 24, 5000), "channel": labels})
+    loader = tabular(write_parquet(tmp_path, frame, row_group_size=333))
+    loader.use_encoding(loader.fit_encoding())
+    expected = [CARDINALITIES["channel"].get(label, 2) for label in labels]
+    assert loader.tensors["categorical"][:, 0].tolist() == expected
 
 
 @pytest.mark.parametrize(
@@ -116,6 +139,18 @@ def test_batches_slice_a_seeded_permutation(tmp_path, frame):
     assert torch.equal(first, again) and not torch.equal(first, other)
     assert sorted(first[:, 0].tolist()) == sorted(loader.tensors["numerical"][:, 0].tolist())
     assert len(loader) == 3
+
+
+def test_batches_in_input_order_are_copies(tmp_path, frame):
+    """A model that changes its inputs in place must not change the loaded data."""
+    loader = tabular(write_csv(tmp_path, frame), batch_size=2)
+    loader.use_encoding(loader.fit_encoding())
+    before = loader.tensors["numerical"].clone()
+    batches = list(loader.epoch(0))
+    for batch in batches:
+        batch["numerical"].zero_()
+    assert torch.equal(loader.tensors["numerical"], before)
+    assert [len(b["numerical"]) for b in batches] == [2, 2, 1]
 
 
 def test_num_batches_per_epoch_and_workers(tmp_path, frame):

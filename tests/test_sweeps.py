@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import FAST_TRAIN, REPO
+from tests.conftest import FAST_TRAIN, REPO, cli_env
+from vaesae.engine.metrics_file import read_metrics
 
 OPTUNA_CONFIGS = REPO / "multirun_examples/configs"
 
@@ -99,3 +105,40 @@ def test_ray_local_cluster_sweep(cli, workdir):
                  *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
     assert_beta_sweep_failed_only_at_abc(result, workdir)
     assert "Ray Launcher is launching 3 jobs" in result.stdout
+
+
+def wait_for_training(job: Path, epochs: int, timeout: float = 240) -> dict:
+    """The job's status once it has finished ``epochs`` epochs (and so written checkpoints)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = job / "metrics.jsonl"
+        if metrics.is_file() and len(read_metrics(metrics)) >= epochs:
+            return json.loads((job / "status.json").read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"{job} did not train {epochs} epochs in {timeout} s")
+
+
+@pytest.mark.slow
+def test_a_preempted_slurm_job_is_requeued_and_resumes_in_its_own_folder(workdir):
+    """submitit's local executor handles the preemption signal as on Slurm: checkpoint, requeue, run again."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the slurm extra")
+    command = [sys.executable, "-m", "vaesae", "-m", "hydra/launcher=vaesae_submitit_local", "experiment.device=cpu",
+               "train.epochs=200", "val.early_stopping=null", "report.figures=false"]
+    sweep = subprocess.Popen(command, cwd=workdir, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        job = workdir / "experiments/vae/demo/sweeps"
+        while not any(job.glob("*/0/status.json")) and sweep.poll() is None:
+            time.sleep(0.05)
+        (job,) = job.glob("*/0")
+        first = wait_for_training(job, 3)
+        os.kill(first["pid"], signal.SIGUSR2)
+        output, _ = sweep.communicate(timeout=600)
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 0, output
+    status = json.loads((job / "status.json").read_text())
+    assert (first["attempt"], status["attempt"], status["status"]) == (1, 2, "completed")
+    assert status["pid"] != first["pid"]
+    assert [int(line["epoch"]) for line in read_metrics(job / "metrics.jsonl")] == list(range(1, 201))
+    log = (job / "vaesae.log").read_text()
+    assert "attempt 2 of job 0: continuing from its newest checkpoint" in log and "resuming from" in log

@@ -4,6 +4,8 @@
 and ``cardinalities.json`` to DIR (default ``data``), so the documented examples
 run verbatim. The default config refers to the cached copy through the
 ``${vaesae_demo:NAME}`` resolver, so ``python -m vaesae`` needs no preparation.
+The generator (pandas, pyarrow) is imported only when data must be written:
+this module is loaded by every command, ``--help`` included.
 """
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-
-from vaesae.data.demo import write_demo_data
 
 DEMO_VERSION = "v1"
 FILES = {"train": "train.csv", "val": "val.csv", "test": "test.csv", "cardinalities": "cardinalities.json"}
@@ -32,6 +32,8 @@ def ensure_demo_data() -> Path:
     target = demo_dir()
     if all((target / name).is_file() for name in FILES.values()):
         return target
+    from vaesae.data.demo import write_demo_data
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=target.parent))
     write_demo_data(staging)
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=20000, help="training rows (val and test get a fifth each)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from vaesae.data.demo import write_demo_data
+
     paths = write_demo_data(args.directory, n_train=args.rows, n_val=args.rows // 5, n_test=args.rows // 5, seed=args.seed)
     for name, path in paths.items():
         print(f"{name}: {path}")

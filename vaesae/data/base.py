@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping
 
-import torch
-
-from vaesae.data.batching import Batch, epoch_order, index_batches, iterate_batches
+from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import DataError
 
@@ -59,9 +57,8 @@ class BaseDataLoader:
         """Turn the raw data into model-ready tensors with ``encoding``."""
         raise NotImplementedError
 
-    def batches_for_epoch(self, epoch: int) -> list[torch.Tensor]:
-        order = epoch_order(self.num_rows, self.shuffle, self.seed, epoch)
-        return index_batches(order, self.batch_size, self.num_batches_per_epoch)
+    def batches_for_epoch(self, epoch: int) -> list[Rows]:
+        return epoch_batches(self.num_rows, self.batch_size, self.shuffle, self.seed, epoch, self.num_batches_per_epoch)
 
     def __len__(self) -> int:
         batches = -(-self.num_rows // self.batch_size)

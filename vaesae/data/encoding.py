@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass
@@ -54,7 +56,11 @@ class ColumnEncoding:
         return decoded
 
     def scale(self, values: np.ndarray) -> np.ndarray:
-        return (values - np.asarray(self.means, dtype=np.float32)) / np.asarray(self.stds, dtype=np.float32)
+        """Standardised float32 values, one column at a time (one pass over memory, no temporary matrix)."""
+        scaled = np.empty(values.shape, dtype=np.float32)
+        for index, (mean, std) in enumerate(zip(self.means, self.stds)):
+            scaled[:, index] = (values[:, index] - np.float32(mean)) / np.float32(std)
+        return scaled
 
     def unscale(self, values: np.ndarray) -> np.ndarray:
         return values * np.asarray(self.stds, dtype=np.float32) + np.asarray(self.means, dtype=np.float32)
@@ -68,10 +74,15 @@ class ColumnEncoding:
 
 
 def fit_scaling(values: np.ndarray) -> tuple[list[float], list[float]]:
-    """Per-column mean and standard deviation (1.0 for a constant column)."""
-    if values.shape[0] == 0:
-        return [0.0] * values.shape[1], [1.0] * values.shape[1]
-    means = values.mean(axis=0, dtype=np.float64)
-    stds = values.std(axis=0, dtype=np.float64)
-    stds[stds == 0] = 1.0
-    return means.tolist(), stds.tolist()
+    """Per-column mean and standard deviation (1.0 for a constant column), accumulated in float64.
+
+    Arrow's single-pass kernels on one contiguous column at a time are several
+    times faster than NumPy reducing a tall array along axis 0 in float64.
+    """
+    means, stds = [], []
+    for index in range(values.shape[1]):
+        column = pa.array(np.ascontiguousarray(values[:, index]))
+        mean, std = pc.mean(column).as_py(), pc.stddev(column).as_py()
+        means.append(mean if mean is not None else 0.0)
+        stds.append(std if std else 1.0)
+    return means, stds

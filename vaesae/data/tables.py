@@ -14,6 +14,7 @@ from vaesae.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_BLOCK_BYTES = 4 << 20
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -29,28 +30,59 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
         )
 
 
+def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
+    """Stream the file block by block with every column's type fixed: numbers as float64, labels
+    dictionary-encoded. Only the parsed columns are held, never the whole text, which keeps peak
+    memory near the size of the data. A column that is not plain numbers (text, booleans) fails
+    that fast path; the file is then read whole with inferred types, so the column checks can
+    take it or say what is wrong with it.
+    """
+    labels = pa.dictionary(pa.int32(), pa.string())
+    typed = pa_csv.ConvertOptions(
+        include_columns=columns, column_types={c: labels if c in string_columns else pa.float64() for c in columns}
+    )
+    try:
+        return pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=typed).read_all()
+    except pa.ArrowInvalid:
+        pass
+    inferred = pa_csv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in string_columns})
+    try:
+        return pa_csv.read_csv(path, convert_options=inferred)
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+
+
 def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
-    """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text."""
+    """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text.
+
+    Text columns are read dictionary-encoded: a label column has few distinct
+    values, and codes are then looked up once per distinct label (for Parquet
+    from the file's own dictionary pages) instead of once per row.
+    """
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     if suffix in PARQUET_SUFFIXES:
         _check_columns(path, pq.read_schema(path).names, columns)
-        table = pq.read_table(path, columns=columns)
+        table = pq.read_table(path, columns=columns, read_dictionary=string_columns)
     elif suffix in CSV_SUFFIXES:
         _check_columns(path, _csv_header(path), columns)
-        options = pa_csv.ConvertOptions(
-            include_columns=columns, column_types={c: pa.string() for c in string_columns}
-        )
-        try:
-            table = pa_csv.read_csv(path, convert_options=options)
-        except pa.ArrowInvalid as exc:
-            raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+        table = _read_csv(path, columns, string_columns)
     else:
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     if table.num_rows == 0:
         raise DataError(f"{path}: file has no data rows")
     return table
+
+
+def release_freed_memory() -> None:
+    """Return memory Arrow has freed to the operating system.
+
+    Arrow's allocator keeps freed blocks for reuse, but the tensors built from
+    a table are allocated by NumPy, so blocks kept after the table is gone
+    would only add to the process's peak memory.
+    """
+    pa.default_memory_pool().release_unused()
 
 
 def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
@@ -68,16 +100,19 @@ def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
                 "list it under data.columns.categorical if it is a category"
             )
         array = parsed
-    values = array.to_numpy(zero_copy_only=False).astype(np.float32)
-    bad_rows = int((~np.isfinite(values)).sum())
+    values = pc.cast(array, pa.float32(), safe=False).to_numpy()
+    bad_rows = len(values) - int(np.count_nonzero(np.isfinite(values)))
     if bad_rows:
         raise DataError(f"{path}: column {column!r} has {bad_rows} missing, NaN or infinite value(s) in {len(values)} rows")
     return values
 
 
 def text_column(table: pa.Table, column: str) -> pa.ChunkedArray:
+    """A label column as text, dictionary-encoded text left as it is."""
     array = table.column(column)
-    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+    if pa.types.is_dictionary(array.type) or pa.types.is_string(array.type):
+        return array
+    return pc.cast(array, pa.string())
 
 
 def list_column(path: Path, table: pa.Table, column: str) -> np.ndarray:

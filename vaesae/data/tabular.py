@@ -10,29 +10,38 @@ import torch
 
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding, fit_scaling
-from vaesae.data.tables import list_column, numeric_column, read_table, text_column
+from vaesae.data.tables import list_column, numeric_column, read_table, release_freed_memory, text_column
 from vaesae.errors import DataError
 from vaesae.registry import register_dataloader
 
 log = logging.getLogger(__name__)
 
 
-def category_codes(path, column: str, labels: pa.ChunkedArray, encoding: ColumnEncoding) -> np.ndarray:
-    """Codes of ``labels``; unknown or missing labels get the column's reserved code, with one warning."""
+def _chunk_codes(chunk: pa.Array, mapping: dict[str, int], unknown: int) -> np.ndarray:
+    """Codes of one chunk: look up each distinct label once, then gather by the dictionary indices."""
+    encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+    labels = encoded.dictionary.cast(pa.string()).to_pylist()
+    lookup = np.array([mapping.get(label, unknown) for label in labels] + [unknown], dtype=np.int64)
+    indices = encoded.indices.fill_null(len(labels)) if encoded.indices.null_count else encoded.indices
+    return lookup[indices.to_numpy()]
+
+
+def category_codes(path, column: str, labels: pa.ChunkedArray, encoding: ColumnEncoding, out: np.ndarray) -> None:
+    """Write the codes of ``labels`` into ``out``; unknown or missing labels get the column's reserved code, with one warning."""
     mapping = encoding.category_maps[column]
     unknown = encoding.unknown_code(column)
-    encoded = pc.dictionary_encode(labels.combine_chunks())
-    lookup = np.array([mapping.get(label, unknown) for label in encoded.dictionary.to_pylist()] + [unknown], dtype=np.int64)
-    indices = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
-    codes = lookup[indices]
-    count = int((codes == unknown).sum())
+    start, count = 0, 0
+    for chunk in labels.chunks:
+        codes = _chunk_codes(chunk, mapping, unknown)
+        out[start:start + len(codes)] = codes
+        start += len(codes)
+        count += int(np.count_nonzero(codes == unknown))
     if count:
         log.warning(
             "%s: column %r: %d of %d rows have a missing label or one not in the cardinalities map; "
             "they use the reserved unknown code %d",
-            path, column, count, len(codes), unknown,
+            path, column, count, len(out), unknown,
         )
-    return codes
 
 
 @register_dataloader("TabularDataLoader")
@@ -42,12 +51,14 @@ class TabularDataLoader(BaseDataLoader):
     def _read(self) -> None:
         names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]
         table = read_table(self.data_path, names, string_columns=self.columns["categorical"])
-        self._numerical = np.stack(
-            [numeric_column(self.data_path, table, c) for c in self.columns["numerical"]], axis=1
-        ) if self.columns["numerical"] else np.zeros((table.num_rows, 0), np.float32)
+        self._numerical = np.empty((table.num_rows, len(self.columns["numerical"])), np.float32)
+        for index, column in enumerate(self.columns["numerical"]):
+            self._numerical[:, index] = numeric_column(self.data_path, table, column)
         self._labels = {c: text_column(table, c) for c in self.columns["categorical"]}
         self._embeddings = [list_column(self.data_path, table, c) for c in self.columns["embeddings"]]
         self._rows = table.num_rows
+        del table
+        release_freed_memory()
 
     @property
     def num_rows(self) -> int:
@@ -68,10 +79,12 @@ class TabularDataLoader(BaseDataLoader):
 
     def use_encoding(self, encoding: ColumnEncoding) -> "TabularDataLoader":
         if encoding.numerical:
-            self.tensors["numerical"] = torch.from_numpy(encoding.scale(self._numerical).astype(np.float32))
+            self.tensors["numerical"] = torch.from_numpy(encoding.scale(self._numerical))
         if encoding.categorical:
-            codes = [category_codes(self.data_path, c, self._labels[c], encoding) for c in encoding.categorical]
-            self.tensors["categorical"] = torch.from_numpy(np.stack(codes, axis=1))
+            codes = np.empty((self._rows, len(encoding.categorical)), np.int64)
+            for index, column in enumerate(encoding.categorical):
+                category_codes(self.data_path, column, self._labels[column], encoding, codes[:, index])
+            self.tensors["categorical"] = torch.from_numpy(codes)
         if encoding.embeddings:
             embeddings = np.concatenate(self._embeddings, axis=1)
             if embeddings.shape[1] != encoding.embedding_dim:

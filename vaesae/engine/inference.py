@@ -23,20 +23,28 @@ def batch_rows(batch: Batch) -> int:
 
 
 class LossTotals:
-    """Row-weighted sums of loss components, kept on the device to avoid a sync per batch."""
+    """Row-weighted sums of loss components, kept on the device to avoid a sync per batch.
+
+    The components of a batch are stacked into one tensor and added in one
+    operation: per-component arithmetic cost a few percent of a small model's step.
+    """
 
     def __init__(self) -> None:
-        self.sums: dict[str, torch.Tensor] = {}
+        self.names: list[str] = []
+        self.sums: torch.Tensor | None = None
         self.rows = 0
 
     def add(self, losses: dict[str, torch.Tensor], rows: int) -> None:
-        for name, value in losses.items():
-            weighted = value.detach() * rows
-            self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
+        values = torch.stack([value.detach() for value in losses.values()])
+        if self.sums is None:
+            self.names, self.sums = list(losses), values * rows
+        else:
+            self.sums.add_(values, alpha=rows)
         self.rows += rows
 
     def means(self, prefix: str) -> Metrics:
-        return {f"{prefix}_{name}": float(total) / max(self.rows, 1) for name, total in self.sums.items()}
+        totals = self.sums.tolist() if self.sums is not None else []
+        return {f"{prefix}_{name}": total / max(self.rows, 1) for name, total in zip(self.names, totals)}
 
     def state_dict(self) -> dict[str, Any]:
         """The running sums of an unfinished epoch, so a resumed epoch reports the same means."""

@@ -6,11 +6,18 @@ it after the batch (basic sweeper) or counts it against ``max_failure_rate``
 written. A failed job therefore logs its error (a user error as one message, a
 bug with its traceback) into its own log and ``status.json``, and returns a
 ``JobFailure`` in place of its metric. The summary callback then turns any
-failure into a non-zero exit status at the end.
+failure into a non-zero exit status at the end. An interrupted job (Ctrl-C,
+SIGTERM) is the exception: the user asked the whole sweep to stop.
+
+A job that starts in a folder an earlier attempt of it left (a Slurm requeue
+after preemption or time-out, a Ray retry) continues that attempt's training
+rather than starting over.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import traceback
 from dataclasses import dataclass
@@ -19,9 +26,10 @@ from typing import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from vaesae.errors import VaesaeError
+from vaesae.errors import TrainingInterrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
-from vaesae.sweep.status import COMPLETED, FAILED, JobStatus, read_status, write_status
+from vaesae.sweep.status import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
+from vaesae.tasks.resume import AUTO
 
 log = logging.getLogger("vaesae")
 
@@ -46,9 +54,25 @@ def start_status(cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path) -> JobSt
         metric=OmegaConf.select(cfg, "checkpoint.metric", default=None, throw_on_resolution_failure=False),
         mode=OmegaConf.select(cfg, "checkpoint.mode", default=None, throw_on_resolution_failure=False),
         attempt=earlier.attempt + 1 if earlier else 1,
+        host=socket.gethostname(),
+        pid=os.getpid(),
     )
     write_status(run_dir, status)
     return status
+
+
+def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
+    """From the second attempt on, training resumes from the job's newest checkpoint (``checkpoint.resume=auto``)."""
+    if status.attempt == 1 or cfg.get("task") != "train" or OmegaConf.select(cfg, "checkpoint.resume", default=None):
+        return
+    OmegaConf.update(cfg, "checkpoint.resume", AUTO, force_add=True)
+    log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
+
+
+def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
+    status.status, status.error = outcome, error
+    status.wall_time_s = round(time.perf_counter() - started, 3)
+    write_status(run_dir, status)
 
 
 def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig) -> float | JobFailure | None:
@@ -58,19 +82,21 @@ def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: 
     if cpus is not None:
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
     status = start_status(cfg, hydra_cfg, run_dir)
+    continue_earlier_attempt(cfg, status)
     started = time.perf_counter()
     try:
         status.best_value = task()
-        status.status = COMPLETED
+    except TrainingInterrupted as stop:
+        log.error("%s", stop)
+        finish(run_dir, status, INTERRUPTED, started, str(stop))
+        raise SystemExit(stop.exit_code) from None
     except VaesaeError as error:
         log.error("%s", error)
-        status.status, status.error = FAILED, str(error)
+        finish(run_dir, status, FAILED, started, str(error))
     except Exception as error:
         log.exception("job %s failed", run_dir.name)
-        status.status, status.error = FAILED, f"{type(error).__name__}: {error}"
         status.traceback = traceback.format_exc()
-    status.wall_time_s = round(time.perf_counter() - started, 3)
-    write_status(run_dir, status)
-    if status.status == FAILED:
-        return JobFailure(run_dir.name, status.error)
-    return status.best_value
+        finish(run_dir, status, FAILED, started, f"{type(error).__name__}: {error}")
+    else:
+        finish(run_dir, status, COMPLETED, started)
+    return JobFailure(run_dir.name, status.error) if status.status == FAILED else status.best_value

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 STATUS_FILE = "status.json"
-RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+RUNNING, COMPLETED, FAILED, INTERRUPTED = "running", "completed", "failed", "interrupted"
 
 
 @dataclass
@@ -28,6 +28,8 @@ class JobStatus:
     error: str | None = None
     traceback: str | None = None
     attempt: int = 1
+    host: str = ""
+    pid: int = 0
 
 
 def write_status(run_dir: Path, status: JobStatus) -> None:

@@ -1,0 +1,116 @@
+"""Training throughput: vaesae's engine against a hand-written loop and against Lightning.
+
+The vaesae side is ``Trainer.fit`` with the callbacks ``task=train`` installs
+(progress in non-interactive mode, ``metrics.jsonl``, early stopping, best-model
+checkpoints). The hand loop does the same work a careful user would write by
+hand: shuffled batches sliced from in-memory tensors, a validation loss every
+epoch, and a ``torch.save`` of the best weights. Process start-up and reading
+the CSV are outside the timed region on every side; they have their own rows.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from vaesae.engine.checkpointing import Checkpointing, RunIdentity
+from vaesae.engine.early_stopping import EarlyStopping
+from vaesae.engine.metrics_file import MetricsFile
+from vaesae.engine.progress import Progress
+from vaesae.engine.trainer import Trainer
+
+from benchmarks.lightning_side import lightning_available, lightning_fit
+from benchmarks.measure import Row, Target, interleaved, median, per_second
+from benchmarks.parts import LOSS_PARAMS, MODEL_PARAMS, PATIENCE, Loaders, fresh_model, loaders
+from benchmarks.plan import Context
+
+CPU = torch.device("cpu")
+
+
+def vaesae_fit(parts: Loaders, epochs: int, folder: Path) -> float:
+    """Seconds of ``Trainer.fit`` with the train task's callbacks."""
+    model, loss, optimizer = fresh_model(parts.encoding)
+    identity = RunIdentity("VAE", dict(MODEL_PARAMS), "VAELoss", parts.encoding.to_state(),
+                           {"model": {"class": "VAE", "params": MODEL_PARAMS}, "loss": LOSS_PARAMS})
+    checkpointing = Checkpointing(folder / "checkpoints", identity, "val_loss", "min", "best")
+    callbacks = [
+        Progress(epochs, interactive=False),
+        MetricsFile(folder / "metrics.jsonl"),
+        EarlyStopping("val_loss", "min", PATIENCE),
+        checkpointing,
+    ]
+    trainer = Trainer(model, optimizer, loss, CPU, callbacks)
+    started = time.perf_counter()
+    trainer.fit(parts.train, epochs, parts.val, 1)
+    return time.perf_counter() - started
+
+
+def _validation_loss(model, loss, tensors: dict[str, torch.Tensor], batch_size: int) -> float:
+    model.eval()
+    rows, total = len(next(iter(tensors.values()))), 0.0
+    with torch.inference_mode():
+        for start in range(0, rows, batch_size):
+            batch = {name: tensor[start:start + batch_size] for name, tensor in tensors.items()}
+            total += float(loss(batch, model(batch))["loss"]) * len(batch["numerical"])
+    return total / rows
+
+
+def hand_fit(parts: Loaders, epochs: int, folder: Path) -> float:
+    """Seconds of a minimal loop over the same tensors, model, optimizer and batch size."""
+    model, loss, optimizer = fresh_model(parts.encoding)
+    train, val = parts.train.tensors, parts.val.tensors
+    rows, batch_size = parts.train.num_rows, parts.train.batch_size
+    generator = torch.Generator().manual_seed(0)
+    best = float("inf")
+    started = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        for index in torch.randperm(rows, generator=generator).split(batch_size):
+            batch = {name: tensor[index] for name, tensor in train.items()}
+            value = loss(batch, model(batch))["loss"]
+            optimizer.zero_grad(set_to_none=True)
+            value.backward()
+            optimizer.step()
+        current = _validation_loss(model, loss, val, parts.val.batch_size)
+        if current < best:
+            best = current
+            torch.save(model.state_dict(), folder / "best.pt")
+    return time.perf_counter() - started
+
+
+def in_fresh_folder(function, parts: Loaders, epochs: int, root: Path):
+    """A side as a zero-argument callable that writes into a new folder every call."""
+
+    def run() -> float:
+        return function(parts, epochs, Path(tempfile.mkdtemp(dir=root)))
+
+    return run
+
+
+def rows(context: Context) -> list[Row]:
+    """Per batch size: vaesae, the hand loop and Lightning interleaved; two rows each."""
+    plan, folder = context.plan, context.scratch("training")
+    missing_lightning = lightning_available()
+    result = []
+    for batch_size in plan.batch_sizes:
+        parts = loaders(context.demo, batch_size)
+        sides = {"vaesae": vaesae_fit, "hand": hand_fit}
+        if missing_lightning is None:
+            sides["lightning"] = lightning_fit
+        seconds = interleaved({name: in_fresh_folder(f, parts, plan.epochs, folder) for name, f in sides.items()},
+                              plan.repeats)
+        work = plan.train_rows * plan.epochs
+        mine = median(seconds["vaesae"])
+        what = f"`task=train` throughput, batch {batch_size}"
+        result.append(Row(what, "hand-written PyTorch loop", per_second(work, mine),
+                          per_second(work, median(seconds["hand"])), median(seconds["hand"]) / mine, Target(0.9)))
+        if missing_lightning is None:
+            lightning = median(seconds["lightning"])
+            result.append(Row(what, "PyTorch Lightning", per_second(work, mine), per_second(work, lightning),
+                              lightning / mine, Target(1.0)))
+        else:
+            result.append(Row(what, "PyTorch Lightning", per_second(work, mine), "—", None, Target(1.0),
+                              note=missing_lightning))
+    return result

@@ -1,0 +1,65 @@
+"""The benchmark suite keeps working: its command runs end to end and writes its table.
+
+Only that it runs is checked, never its numbers: speed and memory targets are
+judged by the suite itself, on a machine quiet enough to measure them.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.report import END, START, update_readme
+from tests.conftest import REPO, cli_env
+
+
+def suite(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "benchmarks.suite", *args], cwd=REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def table_rows(text: str) -> list[list[str]]:
+    lines = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| what")]
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
+
+
+def test_quick_loading_and_extract_rows_write_the_table(tmp_path):
+    output = tmp_path / "results.md"
+    result = suite("--quick", "--only", "loading", "--only", "extract", "--output", str(output), timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(output.read_text())
+    assert [row[0] for row in rows] == [
+        "`task=extract` throughput, 20k rows, batch 1024",
+        "load 20k rows from CSV into tensors", "load 20k rows from Parquet into tensors",
+        "load 50k rows from CSV into tensors", "load 50k rows from Parquet into tensors",
+    ]
+    assert all(row[-1] in ("met", "**missed**") for row in rows)
+    assert output.read_text() in result.stdout
+    assert output.read_text().startswith("Machine: ")
+
+
+@pytest.mark.slow
+def test_the_whole_quick_suite_runs(tmp_path):
+    output = tmp_path / "results.md"
+    result = suite("--quick", "--output", str(output), timeout=900)
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(output.read_text())
+    assert len(rows) == 13
+    firsts = " ".join(row[0] for row in rows)
+    for fragment in ("`task=train` throughput, batch 128", "batch 1024", "`task=extract`", "from Parquet",
+                     "peak memory training", "4-job sweep", "`python -m vaesae --help`"):
+        assert fragment in firsts
+    assert all(row[-1] in ("met", "**missed**", "skipped") for row in rows)
+
+
+def test_results_replace_the_readme_block_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\n{START}\nold table\n{END}\n\n## next\n")
+    update_readme(readme, "new table\n")
+    assert readme.read_text() == f"# title\n\n{START}\nnew table\n{END}\n\n## next\n"
+
+
+def test_quick_results_are_not_published():
+    result = suite("--quick", "--readme", timeout=60)
+    assert result.returncode == 2 and "--readme publishes results" in result.stderr
