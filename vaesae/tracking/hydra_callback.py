@@ -37,7 +37,7 @@ def swept_keys(overrides: list[str]) -> list[str]:
     return [override.key_or_group for override in parsed if override.is_sweep_override()]
 
 
-def sweep_settings(config: DictConfig) -> TrackingSettings | None:
+def parent_settings(config: DictConfig) -> TrackingSettings | None:
     """The sweep's tracking settings, or None when there is no usable ``mlflow`` section (jobs report problems)."""
     try:
         section = OmegaConf.to_container(config.mlflow, resolve=True) if config.get("mlflow") is not None else None
@@ -66,7 +66,7 @@ class MlflowHydraCallback(Callback):
         for override in conceal_config(config):
             with read_write(config.hydra), open_dict(config.hydra):
                 config.hydra.overrides.task.append(override)
-        settings = sweep_settings(config)
+        settings = parent_settings(config)
         if settings is not None:
             self.start_parent(config, settings, task_overrides)
 
