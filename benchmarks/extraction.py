@@ -61,7 +61,7 @@ def rows(context: Context) -> list[Row]:
     path = context.large[size, "parquet"]
     count, sides = extraction_sides(path, json.loads((path.parent / "cardinalities.json").read_text()),
                                     context.scratch("extraction"))
-    seconds = interleaved(sides, context.plan.repeats)
+    seconds = interleaved(sides, context.plan.short_repeats)
     mine, theirs = median(seconds["vaesae"]), median(seconds["encode"])
     return [Row(f"`task=extract` throughput, {rows_text(size)} rows, batch {VAL_BATCH_SIZE}",
                 "`model.encode` in `inference_mode` + `np.save`", per_second(count, mine), per_second(count, theirs),

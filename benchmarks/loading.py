@@ -45,7 +45,7 @@ def rows(context: Context) -> list[Row]:
     cardinalities = json.loads((context.large[context.plan.load_rows[0], "csv"].parent / "cardinalities.json").read_text())
     for size in context.plan.load_rows:
         for kind in ("csv", "parquet"):
-            seconds = interleaved(loading_sides(context.large[size, kind], cardinalities), context.plan.repeats)
+            seconds = interleaved(loading_sides(context.large[size, kind], cardinalities), context.plan.short_repeats)
             mine, theirs = median(seconds["vaesae"]), median(seconds["pyarrow"])
             result.append(Row(f"load {rows_text(size)} rows from {'CSV' if kind == 'csv' else 'Parquet'} into tensors",
                               "`pyarrow` reading the file", seconds_text(mine), seconds_text(theirs),

@@ -49,25 +49,25 @@ def vaesae_fit(parts: Loaders, epochs: int, folder: Path) -> float:
 
 def _validation_loss(model, loss, tensors: dict[str, torch.Tensor], batch_size: int) -> float:
     model.eval()
-    rows, total = len(next(iter(tensors.values()))), 0.0
+    count, total = len(next(iter(tensors.values()))), 0.0
     with torch.inference_mode():
-        for start in range(0, rows, batch_size):
+        for start in range(0, count, batch_size):
             batch = {name: tensor[start:start + batch_size] for name, tensor in tensors.items()}
             total += float(loss(batch, model(batch))["loss"]) * len(batch["numerical"])
-    return total / rows
+    return total / count
 
 
 def hand_fit(parts: Loaders, epochs: int, folder: Path) -> float:
     """Seconds of a minimal loop over the same tensors, model, optimizer and batch size."""
     model, loss, optimizer = fresh_model(parts.encoding)
     train, val = parts.train.tensors, parts.val.tensors
-    rows, batch_size = parts.train.num_rows, parts.train.batch_size
+    count, batch_size = parts.train.num_rows, parts.train.batch_size
     generator = torch.Generator().manual_seed(0)
     best = float("inf")
     started = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        for index in torch.randperm(rows, generator=generator).split(batch_size):
+        for index in torch.randperm(count, generator=generator).split(batch_size):
             batch = {name: tensor[index] for name, tensor in train.items()}
             value = loss(batch, model(batch))["loss"]
             optimizer.zero_grad(set_to_none=True)
@@ -89,28 +89,26 @@ def in_fresh_folder(function, parts: Loaders, epochs: int, root: Path):
     return run
 
 
+COMPARISONS = (("hand", "hand-written PyTorch loop", Target(0.9)), ("lightning", "PyTorch Lightning", Target(1.0)))
+
+
 def rows(context: Context) -> list[Row]:
-    """Per batch size: vaesae, the hand loop and Lightning interleaved; two rows each."""
+    """Per batch size: vaesae, the hand loop and Lightning interleaved; a row per comparison."""
     plan, folder = context.plan, context.scratch("training")
     missing_lightning = lightning_available()
+    sides = {"vaesae": vaesae_fit, "hand": hand_fit, **({"lightning": lightning_fit} if missing_lightning is None else {})}
+    work = plan.train_rows * plan.epochs
     result = []
     for batch_size in plan.batch_sizes:
         parts = loaders(context.demo, batch_size)
-        sides = {"vaesae": vaesae_fit, "hand": hand_fit}
-        if missing_lightning is None:
-            sides["lightning"] = lightning_fit
         seconds = interleaved({name: in_fresh_folder(f, parts, plan.epochs, folder) for name, f in sides.items()},
                               plan.repeats)
-        work = plan.train_rows * plan.epochs
         mine = median(seconds["vaesae"])
-        what = f"`task=train` throughput, batch {batch_size}"
-        result.append(Row(what, "hand-written PyTorch loop", per_second(work, mine),
-                          per_second(work, median(seconds["hand"])), median(seconds["hand"]) / mine, Target(0.9)))
-        if missing_lightning is None:
-            lightning = median(seconds["lightning"])
-            result.append(Row(what, "PyTorch Lightning", per_second(work, mine), per_second(work, lightning),
-                              lightning / mine, Target(1.0)))
-        else:
-            result.append(Row(what, "PyTorch Lightning", per_second(work, mine), "—", None, Target(1.0),
-                              note=missing_lightning))
+        for side, label, target in COMPARISONS:
+            what = f"`task=train` throughput, batch {batch_size}"
+            if side not in seconds:
+                result.append(Row(what, label, per_second(work, mine), "—", None, target, note=missing_lightning or ""))
+                continue
+            theirs = median(seconds[side])
+            result.append(Row(what, label, per_second(work, mine), per_second(work, theirs), theirs / mine, target))
     return result
