@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from vaesae.cli_args import prepare_args
 from vaesae.sweep.folders import job_folder_name
+from vaesae.sweep.job import continue_earlier_attempt
 from vaesae.sweep.resources import cap_loader_workers, cpu_share, share_cpus
 from vaesae.sweep.settings import fixed_keys, sweep_settings
 from vaesae.sweep.status import COMPLETED, FAILED, JobStatus, write_status
@@ -104,3 +105,14 @@ def test_summary_ranks_by_the_checkpoint_mode(tmp_path):
     job(tmp_path, 0, COMPLETED, [0.7], mode="max")
     job(tmp_path, 1, COMPLETED, [0.9], mode="max")
     assert [r.status.num for r in collect(tmp_path)] == [1, 0]
+
+
+@pytest.mark.parametrize("config,attempt,resume", [
+    ({}, 2, "auto"), ({"task": "train", "checkpoint": {"resume": None}}, 3, "auto"), ({}, 1, None),
+    ({"task": "extract"}, 2, None), ({"checkpoint": {"resume": "elsewhere.pt"}}, 2, "elsewhere.pt"),
+])
+def test_a_later_attempt_of_a_training_job_resumes(config, attempt, resume):
+    cfg = OmegaConf.create(config)
+    OmegaConf.set_struct(cfg, True)
+    continue_earlier_attempt(cfg, JobStatus(0, "0", [], attempt=attempt))
+    assert OmegaConf.select(cfg, "checkpoint.resume", default=None) == resume

@@ -26,6 +26,7 @@ from typing import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
+from vaesae.config.schema import RootConfig
 from vaesae.errors import TrainingInterrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
 from vaesae.sweep.status import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
@@ -63,7 +64,8 @@ def start_status(cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path) -> JobSt
 
 def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
     """From the second attempt on, training resumes from the job's newest checkpoint (``checkpoint.resume=auto``)."""
-    if status.attempt == 1 or cfg.get("task") != "train" or OmegaConf.select(cfg, "checkpoint.resume", default=None):
+    task = cfg.get("task") or RootConfig.task
+    if status.attempt == 1 or task != "train" or OmegaConf.select(cfg, "checkpoint.resume", default=None):
         return
     OmegaConf.update(cfg, "checkpoint.resume", AUTO, force_add=True)
     log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
