@@ -134,3 +134,9 @@ def test_all_problems_reported_at_once_through_the_cli(cli):
     for key in ("checkpoint.mode", "model.class", "train.epochs"):
         assert key in output
     assert "Traceback" not in output
+
+
+def test_vae_sizes_must_be_positive(cli):
+    result = cli("experiment.device=cpu", "model.params.latent_dim=0", "dry_run=true")
+    assert result.returncode == 2
+    assert "model.params: latent_dim (0)" in result.stdout + result.stderr

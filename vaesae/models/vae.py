@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from vaesae.data.encoding import ColumnEncoding
+from vaesae.errors import ConfigError
 from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel, check_input_dim
 from vaesae.registry import register_model
 
@@ -42,6 +43,10 @@ class VAE(VaesaeModel):
     ):
         super().__init__()
         check_input_dim(input_dim, encoding)
+        if int(latent_dim) < 1 or any(int(h) < 1 for h in hidden_dims):
+            raise ConfigError(
+                f"model.params: latent_dim ({latent_dim}) and every hidden_dims entry ({list(hidden_dims)}) must be at least 1"
+            )
         self.latent_dim, self.hidden_dims = int(latent_dim), [int(h) for h in hidden_dims]
         self.encoding = encoding
         self.num_real = len(encoding.numerical) + encoding.embedding_dim
