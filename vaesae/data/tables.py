@@ -14,7 +14,6 @@ from vaesae.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-CSV_BLOCK_BYTES = 4 << 20
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -31,18 +30,20 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
 
 
 def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
-    """Stream the file block by block with every column's type fixed: numbers as float64, labels
-    dictionary-encoded. Only the parsed columns are held, never the whole text, which keeps peak
-    memory near the size of the data. A column that is not plain numbers (text, booleans) fails
-    that fast path; the file is then read whole with inferred types, so the column checks can
-    take it or say what is wrong with it.
+    """Read a CSV with every column's type fixed: numbers as float64, labels dictionary-encoded.
+
+    Labels held as dictionary indices take a fraction of the memory of the
+    strings, and their codes are then looked up once per distinct label. A
+    column that is not plain numbers (text, booleans) fails this fast path; the
+    file is then read with inferred types, so the column checks can take it or
+    say what is wrong with it.
     """
     labels = pa.dictionary(pa.int32(), pa.string())
     typed = pa_csv.ConvertOptions(
         include_columns=columns, column_types={c: labels if c in string_columns else pa.float64() for c in columns}
     )
     try:
-        return pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=typed).read_all()
+        return pa_csv.read_csv(path, convert_options=typed)
     except pa.ArrowInvalid:
         pass
     inferred = pa_csv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in string_columns})
