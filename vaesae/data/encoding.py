@@ -9,6 +9,7 @@ with one extra code per column reserved for unknown or missing labels.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -55,11 +56,12 @@ class ColumnEncoding:
             decoded[code] = label
         return decoded
 
-    def scale(self, values: np.ndarray) -> np.ndarray:
-        """Standardised float32 values, one column at a time (one pass over memory, no temporary matrix)."""
-        scaled = np.empty(values.shape, dtype=np.float32)
-        for index, (mean, std) in enumerate(zip(self.means, self.stds)):
-            scaled[:, index] = (values[:, index] - np.float32(mean)) / np.float32(std)
+    def scale(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+        """The numerical columns standardised into one (rows, columns) float32 matrix, a column at a time."""
+        rows = len(columns[0]) if len(columns) else 0
+        scaled = np.empty((rows, len(columns)), dtype=np.float32)
+        for index, (column, mean, std) in enumerate(zip(columns, self.means, self.stds)):
+            scaled[:, index] = (column - np.float32(mean)) / np.float32(std)
         return scaled
 
     def unscale(self, values: np.ndarray) -> np.ndarray:
@@ -73,16 +75,16 @@ class ColumnEncoding:
         return cls(**state)
 
 
-def fit_scaling(values: np.ndarray) -> tuple[list[float], list[float]]:
-    """Per-column mean and standard deviation (1.0 for a constant column), accumulated in float64.
+def fit_scaling(columns: Sequence[np.ndarray]) -> tuple[list[float], list[float]]:
+    """Mean and standard deviation of each column (1.0 for a constant column), accumulated in float64.
 
-    Arrow's single-pass kernels on one contiguous column at a time are several
-    times faster than NumPy reducing a tall array along axis 0 in float64.
+    Arrow's single-pass kernels are several times faster than NumPy's float64
+    mean and standard deviation of a float32 column.
     """
     means, stds = [], []
-    for index in range(values.shape[1]):
-        column = pa.array(np.ascontiguousarray(values[:, index]))
-        mean, std = pc.mean(column).as_py(), pc.stddev(column).as_py()
+    for column in columns:
+        values = pa.array(column)
+        mean, std = pc.mean(values).as_py(), pc.stddev(values).as_py()
         means.append(mean if mean is not None else 0.0)
         stds.append(std if std else 1.0)
     return means, stds

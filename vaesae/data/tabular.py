@@ -51,9 +51,7 @@ class TabularDataLoader(BaseDataLoader):
     def _read(self) -> None:
         names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]
         table = read_table(self.data_path, names, string_columns=self.columns["categorical"])
-        self._numerical = np.empty((table.num_rows, len(self.columns["numerical"])), np.float32)
-        for index, column in enumerate(self.columns["numerical"]):
-            self._numerical[:, index] = numeric_column(self.data_path, table, column)
+        self._numerical = [numeric_column(self.data_path, table, c) for c in self.columns["numerical"]]
         self._labels = {c: text_column(table, c) for c in self.columns["categorical"]}
         self._embeddings = [list_column(self.data_path, table, c) for c in self.columns["embeddings"]]
         self._rows = table.num_rows
