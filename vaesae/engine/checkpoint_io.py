@@ -22,8 +22,9 @@ import hashlib
 import io
 import os
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -50,18 +51,19 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers never see a partial file.
+@contextmanager
+def replacing(path: Path, temp: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary file beside ``path``; when the block ends, fsync it and move it over ``path``.
 
-    Any OS failure (full disk, read-only folder) becomes an ``OutputError``; the
-    earlier content of ``path``, if any, is then untouched.
+    Readers never see a partial file. Any OS failure (full disk, read-only folder)
+    becomes an ``OutputError``, and the earlier content of ``path``, if any, is
+    then untouched; the temporary file never outlives the block.
     """
-    temp = temp_path(path)
+    temp = temp or temp_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        yield temp
+        with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as exc:
@@ -69,6 +71,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     finally:
         temp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers never see a partial file."""
+    with replacing(path) as temp:
+        temp.write_bytes(data)
 
 
 def digest_path(path: Path) -> Path:

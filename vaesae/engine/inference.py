@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from vaesae.engine.callbacks import Metrics
-from vaesae.errors import OutputError
+from vaesae.engine.checkpoint_io import replacing
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
 
@@ -101,9 +101,9 @@ def write_inference(
     Returns the array's shape.
     """
     model.eval()
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")
-    array, start = None, 0
-    try:
+    start = 0
+    with replacing(path, path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")) as temp:
+        array = None
         for batch in loader.epoch(0):
             values = function(to_device(batch, device)).float().cpu().numpy()
             if array is None:
@@ -113,11 +113,4 @@ def write_inference(
         array.flush()
         shape = array.shape
         del array
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); any earlier version is unchanged") from None
-    finally:
-        temp.unlink(missing_ok=True)
     return shape
