@@ -2,7 +2,7 @@
 
 The vaesae side is what ``task=extract`` runs per split once the checkpoint and
 the data are loaded: ``write_inference`` over the split's loader (input order,
-memory-mapped output, atomic rename). The baseline encodes the same tensors in
+streamed output, fsync and atomic rename). The baseline encodes the same tensors in
 ``torch.inference_mode()`` with the same batch size and saves the array with
 ``numpy.save``, so both sides end with the same ``.npy`` file.
 """

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
+from vaesae.engine.array_writer import ArrayFileWriter
 from vaesae.engine.callbacks import Metrics
 from vaesae.engine.checkpoint_io import replacing
 from vaesae.losses.base import VaesaeLoss
@@ -77,40 +78,24 @@ def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device,
     return metrics
 
 
-def _open_output(temp: Path, rows: int, columns: int) -> np.memmap:
-    """A memory-mapped ``.npy`` whose disk space is reserved up front.
-
-    Writing into a sparse memory map on a full disk kills the process with
-    SIGBUS; reserving the blocks first turns that into an ordinary ENOSPC.
-    """
-    array = np.lib.format.open_memmap(temp, mode="w+", dtype=np.float32, shape=(rows, columns))
-    with open(temp, "rb+") as handle:
-        os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
-    return array
-
-
 @torch.inference_mode()
 def write_inference(
     model: VaesaeModel, loader, function: Callable[[Batch], torch.Tensor], device: torch.device, path: Path
 ) -> tuple[int, int]:
     """Write ``function(batch)`` for every row, in input order, to the ``.npy`` file ``path``.
 
-    Rows stream into a memory-mapped temporary file beside ``path`` that is renamed
+    Rows stream into a temporary file beside ``path`` that is renamed
     into place only when complete, so a failure (a full disk included, reported as
     an ``OutputError``) never leaves a partial file behind under the final name.
     Returns the array's shape.
     """
     model.eval()
-    start = 0
-    with replacing(path, path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")) as temp:
-        array = None
+    with replacing(path, path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")) as temp, ExitStack() as files:
+        writer = None
         for batch in loader.epoch(0):
             values = function(to_device(batch, device)).float().cpu().numpy()
-            if array is None:
-                array = _open_output(temp, loader.num_rows, values.shape[1])
-            array[start:start + len(values)] = values
-            start += len(values)
-        array.flush()
-        shape = array.shape
-        del array
-    return shape
+            if writer is None:
+                writer = files.enter_context(ArrayFileWriter(temp, loader.num_rows, values.shape[1]))
+            writer.append(values)
+        writer.check_complete()
+    return writer.shape
