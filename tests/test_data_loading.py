@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from vaesae.data.embedding import EmbeddingDataLoader
+from vaesae.data.parallel import BLOCK_ROWS
 from vaesae.data.tabular import TabularDataLoader
 from vaesae.errors import DataError
 
@@ -99,6 +100,27 @@ def test_labels_spread_over_many_row_groups_get_the_same_codes(tmp_path):
     loader.use_encoding(loader.fit_encoding())
     expected = [CARDINALITIES["channel"].get(label, 2) for label in labels]
     assert loader.tensors["categorical"][:, 0].tolist() == expected
+
+
+def test_many_blocks_and_columns_match_a_plain_numpy_encoding(tmp_path):
+    """Rows are coded and scaled in blocks on several threads; the result must not show it."""
+    rng = np.random.default_rng(5)
+    rows = 3 * BLOCK_ROWS + 123
+    frame = pd.DataFrame({
+        "amount": rng.normal(50, 20, rows), "hour": rng.integers(0, 24, rows),
+        "channel": rng.choice(["store", "online", "atm"], rows), "kind": rng.choice(["a", "b"], rows),
+    })
+    columns = {"numerical": ["amount", "hour"], "categorical": ["channel", "kind"], "embeddings": []}
+    cardinalities = {**CARDINALITIES, "kind": {"b": 0, "a": 1}}
+    loader = tabular(write_parquet(tmp_path, frame, row_group_size=10_000), columns, cardinalities=cardinalities)
+    encoding = loader.fit_encoding()
+    loader.use_encoding(encoding)
+    raw = frame[["amount", "hour"]].to_numpy(np.float32)
+    expected = (raw - np.float32(encoding.means)) / np.float32(encoding.stds)
+    np.testing.assert_array_equal(loader.tensors["numerical"].numpy(), expected)
+    codes = np.stack([frame.channel.map({**CARDINALITIES["channel"], "atm": 2}), frame.kind.map(cardinalities["kind"])], axis=1)
+    np.testing.assert_array_equal(loader.tensors["categorical"].numpy(), codes)
+    assert encoding.means == pytest.approx(raw.mean(axis=0, dtype=np.float64).tolist())
 
 
 @pytest.mark.parametrize(

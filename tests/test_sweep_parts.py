@@ -5,6 +5,7 @@ import csv
 import json
 import os
 
+import pyarrow as pa
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -61,13 +62,14 @@ def test_cpu_share_follows_the_launcher(launcher, cores, share):
 
 def test_a_parallel_job_keeps_to_its_share(monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "0")
-    threads = torch.get_num_threads()
+    threads, arrow_threads = torch.get_num_threads(), pa.cpu_count()
     cfg = OmegaConf.create({"train": {"loader_params": {"num_workers": 4}}, "val": {"loader_params": {"num_workers": 0}}})
     try:
         assert share_cpus(cfg, OmegaConf.create({"n_jobs": -1})) == 1
-        assert torch.get_num_threads() == 1 and os.environ["TQDM_DISABLE"] == "1"
+        assert torch.get_num_threads() == 1 and pa.cpu_count() == 1 and os.environ["TQDM_DISABLE"] == "1"
     finally:
         torch.set_num_threads(threads)
+        pa.set_cpu_count(arrow_threads)
     assert cfg.train.loader_params.num_workers == 0 and cfg.val.loader_params.num_workers == 0
     cap_loader_workers(cfg, 3)
     assert cfg.train.loader_params.num_workers == 0

@@ -1,7 +1,7 @@
 """Keeping jobs that run side by side within their share of the CPUs.
 
 Each job gets the CPUs its launcher allots it (with joblib, ``cores // n_jobs``,
-at least one): that many torch threads, and data loader workers only from what
+at least one): that many torch and Arrow threads, and data loader workers only from what
 is left of its share. Left alone, every job would start one thread per core and
 the jobs would spend their time fighting over the cores.
 """
@@ -11,6 +11,7 @@ import logging
 import os
 
 import joblib
+import pyarrow as pa
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -52,11 +53,12 @@ def cpu_share(launcher: DictConfig | None, cores: int) -> int | None:
 
 
 def share_cpus(cfg: DictConfig, launcher: DictConfig | None) -> int | None:
-    """Keep this job within its CPU share (torch threads, loader workers, no progress bars); return it."""
+    """Keep this job within its CPU share (torch and Arrow threads, loader workers, no progress bars); return it."""
     cpus = cpu_share(launcher, joblib.cpu_count())
     if cpus is None:
         return None
     torch.set_num_threads(cpus)
+    pa.set_cpu_count(cpus)
     cap_loader_workers(cfg, cpus - 1)
     os.environ["TQDM_DISABLE"] = "1"  # bars of jobs running side by side would garble the terminal
     return cpus
