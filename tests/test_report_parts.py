@@ -10,7 +10,8 @@ import pytest
 from tests.test_report import assert_picture
 from vaesae.report.cards import categorical_lift, numerical_shift, strongest, summary_line
 from vaesae.report.canvas import style
-from vaesae.report.run_folder import best_row, early_stop_epoch
+from vaesae.engine.improvement import best_row
+from vaesae.report.run_folder import early_stop_epoch
 from vaesae.report.sweep import draw_sweep, parse_override, read_sweep_results, swept_parameters
 
 

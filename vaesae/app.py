@@ -1,10 +1,14 @@
-"""The single Hydra app: validate the composed config and dispatch to the task."""
+"""The single Hydra app: validate the composed config and dispatch to the task.
+
+Task and sweep-job modules (and with them pyarrow and the models) are imported
+only when a job runs, so ``--help`` does not pay for them.
+"""
 from __future__ import annotations
 
 import logging
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -18,8 +22,10 @@ from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
 from vaesae.sweep.callback import failed_jobs
-from vaesae.sweep.job import JobFailure, run_sweep_job
-from vaesae.tasks.job import Job
+
+if TYPE_CHECKING:
+    from vaesae.sweep.job import JobFailure
+    from vaesae.tasks.job import Job
 
 log = logging.getLogger("vaesae")
 
@@ -50,6 +56,8 @@ def remove_if_empty(folder: Path) -> None:
 
 def execute(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
     """Validate, then run the task in the job's folder."""
+    from vaesae.tasks.job import Job
+
     run_dir = Path(hydra_cfg.runtime.output_dir)
     config = load_config(cfg)
     job = Job(config, run_dir, list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
@@ -67,6 +75,8 @@ def run_job(cfg: DictConfig) -> float | JobFailure | None:
     """
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode == RunMode.MULTIRUN and cfg.get("dry_run") is not True:
+        from vaesae.sweep.job import run_sweep_job
+
         return run_sweep_job(lambda: execute(cfg, hydra_cfg), cfg, hydra_cfg)
     try:
         return execute(cfg, hydra_cfg)

@@ -17,7 +17,7 @@ import yaml
 from vaesae.config.schema import ReportConfig
 from vaesae.engine.checkpointing import BEST, LAST
 from vaesae.engine.early_stopping import EarlyStopping
-from vaesae.engine.improvement import is_improvement
+from vaesae.engine.improvement import best_row
 from vaesae.engine.metrics_file import read_metrics
 from vaesae.engine.trainer import TrainState
 from vaesae.errors import VaesaeError
@@ -49,15 +49,6 @@ def locate(text: str, anchor: Path) -> Path:
         if (base / path).exists():
             return base / path
     return path
-
-
-def best_row(metrics: list[Row], metric: str, mode: str) -> Row | None:
-    """The epoch the checkpoint callback kept as best: the first strict improvement that was never beaten."""
-    best: Row | None = None
-    for row in metrics:
-        if is_improvement(row.get(metric), best[metric] if best else None, mode):
-            best = row
-    return best
 
 
 def early_stop_epoch(metrics: list[Row], config: dict[str, Any]) -> int | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vaesae.engine.checkpointing import BEST, LAST
 from vaesae.engine.metrics_file import read_metrics
-from vaesae.report.run_folder import best_row
+from vaesae.engine.improvement import best_row
 from vaesae.sweep.status import COMPLETED, STATUS_FILE, JobStatus, read_status
 
 SUMMARY_CSV = "summary.csv"
