@@ -153,6 +153,40 @@ def test_ctrl_c_marks_the_run_killed_and_resuming_continues_it(file_store_projec
     assert "checkpoint.resume=auto" in run.data.tags["vaesae.overrides"]
 
 
+SIGTERM_LOADER = '''
+import os
+import signal
+
+from vaesae import register_dataloader
+from vaesae.data.tabular import TabularDataLoader
+
+
+@register_dataloader("SigtermAfterOneBatch")
+class SigtermAfterOneBatch(TabularDataLoader):
+    """A scheduler's SIGTERM arriving while the second batch is read."""
+
+    def epoch(self, epoch):
+        for index, batch in enumerate(super().epoch(epoch)):
+            if index == 1:
+                os.kill(os.getpid(), signal.SIGTERM)
+            yield batch
+'''
+
+
+def test_sigterm_during_extract_marks_the_run_killed_and_writes_nothing(file_store_project):
+    trained = vaesae(file_store_project, "+tracking=files", "train.epochs=1", *QUICK)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    (file_store_project / "sigterm_loader.py").write_text(SIGTERM_LOADER)
+    extract = vaesae(file_store_project, "+tracking=files", "task=extract", "experiment.device=cpu",
+                     "plugins=[sigterm_loader]", "train.loader_class=SigtermAfterOneBatch", "train.loader_params.batch_size=100")
+    output = extract.stdout + extract.stderr
+    assert extract.returncode == 143 and "interrupted by SIGTERM" in output and "Traceback" not in output, output
+    assert list((file_store_project / "experiments/vae/demo/embeddings").glob("*")) == []
+    with env_vars({"MLFLOW_ALLOW_FILE_STORE": "true"}):
+        statuses = {run.data.tags["vaesae.task"]: run.info.status for run in runs((file_store_project / "mlruns").as_uri(), "files")}
+    assert statuses == {"train": "FINISHED", "extract": "KILLED"}
+
+
 @pytest.fixture
 def closed_port_project(tmp_path, demo_dir, monkeypatch):
     monkeypatch.setenv("VAESAE_DEMO_DIR", str(demo_dir))

@@ -33,8 +33,8 @@ class OutputError(VaesaeError):
     """An output (folder, checkpoint, array, table) that cannot be written, e.g. a full disk."""
 
 
-class TrainingInterrupted(VaesaeError):
-    """Training stopped on request (SIGINT / SIGTERM) after saving a state it can resume from.
+class Interrupted(VaesaeError):
+    """Work stopped on request: Ctrl-C (SIGINT) or SIGTERM.
 
     The exit status follows the shell's convention for a process ended by a
     signal: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
@@ -43,3 +43,7 @@ class TrainingInterrupted(VaesaeError):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class TrainingInterrupted(Interrupted):
+    """Training stopped on request after saving a state it can resume from."""

@@ -27,7 +27,7 @@ from typing import Callable
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.config.schema import RootConfig
-from vaesae.errors import TrainingInterrupted, VaesaeError
+from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
 from vaesae.sweep.status import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
 from vaesae.tasks.resume import AUTO
@@ -88,7 +88,7 @@ def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: 
     started = time.perf_counter()
     try:
         status.best_value = task()
-    except TrainingInterrupted as stop:
+    except Interrupted as stop:
         log.error("%s", stop)
         finish(run_dir, status, INTERRUPTED, started, str(stop))
         raise SystemExit(stop.exit_code) from None

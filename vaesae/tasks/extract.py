@@ -5,6 +5,7 @@ import logging
 
 from vaesae.config.schema import SPLITS
 from vaesae.engine.inference import write_inference
+from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
@@ -32,7 +33,7 @@ def run_extract(job: Job) -> None:
         return None
     config_path = job.write_config()
     outputs = {s: output_file(cfg[s].output, f"{s}.output") for s in splits}
-    with job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+    with interrupt_on_signals(), job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
         for split in splits:
             loader = inference_loader(cfg, split, restored.encoding)
             shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])

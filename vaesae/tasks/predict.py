@@ -11,6 +11,7 @@ import pandas as pd
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.engine.inference import evaluate, write_inference
+from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.metrics_file import json_safe
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
@@ -81,7 +82,7 @@ def run_predict(job: Job) -> float | None:
         return None
     config_path = job.write_config()
     output = output_file(cfg.test.output, "test.output")
-    with job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+    with interrupt_on_signals(), job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
         files, metrics = write_predictions(restored, loader, loss, device, output)
         for path in files:
             run.log_artifact(path, "outputs")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from vaesae.errors import TrainingInterrupted
+from vaesae.errors import Interrupted
 from vaesae.tracking.session import TrackingSession, first_line
 
 log = logging.getLogger("vaesae")
@@ -22,7 +22,7 @@ def run_status(error: BaseException | None) -> str:
     """FINISHED; KILLED when stopped from outside (Ctrl-C, SIGTERM, an exit); FAILED for any other error."""
     if error is None:
         return "FINISHED"
-    interrupted = isinstance(error, TrainingInterrupted) or not isinstance(error, Exception)
+    interrupted = isinstance(error, Interrupted) or not isinstance(error, Exception)
     return "KILLED" if interrupted else "FAILED"
 
 
