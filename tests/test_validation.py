@@ -69,6 +69,11 @@ def test_base_config_is_valid(base):
         ("train.optimizer_config.momentum", 0.9, ["train.optimizer_config.momentum: not a parameter of Adam", "accepted:"]),
         ("model.params.latnt_dim", 4, ["model.params.latnt_dim: not a parameter of VAE", "did you mean 'latent_dim'"]),
         ("train.loader_params.batch_sise", 4, ["train.loader_params.batch_sise: not a parameter", "did you mean 'batch_size'"]),
+        ("train.loss.params.beta", "abc", ["train.loss.params.beta: expected float, got 'abc'"]),
+        ("model.params.latent_dim", 2.5, ["model.params.latent_dim: expected int, got 2.5"]),
+        ("model.params.hidden_dims", [64, "wide"], ["model.params.hidden_dims: expected a list of int, got [64, 'wide']"]),
+        ("train.optimizer_config.betas", [0.9], ["train.optimizer_config.betas: expected a list of", "got [0.9]"]),
+        ("train.optimizer_config.amsgrad", "sometimes", ["train.optimizer_config.amsgrad: expected bool, got 'sometimes'"]),
         ("train.loader_params.batch_size", 0, ["train.loader_params.batch_size: must be at least 1"]),
         ("checkpoint.metric", "val_accuracy", ["checkpoint.metric: 'val_accuracy' is not a metric this run logs", "val_kl_loss"]),
         ("val.early_stopping.metric", "val_los", ["val.early_stopping.metric: 'val_los'", "did you mean 'val_loss'"]),
@@ -82,6 +87,14 @@ def test_each_problem_names_its_key(base, path, value, expected):
     messages = "\n".join(problems_of(with_change(base, path, value)))
     for fragment in expected:
         assert fragment in messages
+
+
+@pytest.mark.parametrize("path,value", [
+    ("train.loss.params.beta", 2), ("model.params.hidden_dims", [32]), ("train.optimizer_config.betas", [0.8, 0.9]),
+    ("train.optimizer_config.weight_decay", 0), ("model.params.input_dim", None),
+])
+def test_values_that_fit_their_parameter_pass(base, path, value):
+    validate(with_change(base, path, value))
 
 
 def test_val_metric_without_val_section(base):

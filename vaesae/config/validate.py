@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from vaesae.config.param_types import describe, fits, parameter_hints
 from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
 from vaesae.config.structure import check_structure
 from vaesae.errors import ConfigError
@@ -42,15 +43,19 @@ def accepted_params(target: Callable, skip: set[str]) -> set[str] | None:
 
 
 def check_params(given: Mapping | None, target: Callable, key: str, skip: set[str], problems: list[str]) -> None:
-    accepted = accepted_params(target, skip)
-    if accepted is None or not isinstance(given, Mapping):
+    """Every name in ``given`` must be a parameter of ``target``, and every value fit its annotation."""
+    if not isinstance(given, Mapping):
         return
-    for name in given:
-        if name not in accepted:
+    accepted = accepted_params(target, skip)
+    hints = parameter_hints(target)
+    for name, value in given.items():
+        if accepted is not None and name not in accepted:
             problems.append(
                 f"{key}.{name}: not a parameter of {getattr(target, '__name__', target)}"
                 f"{did_you_mean(name, accepted)}; accepted: {', '.join(sorted(accepted))}"
             )
+        elif name in hints and not fits(value, hints[name]):
+            problems.append(f"{key}.{name}: expected {describe(hints[name])}, got {value!r}")
 
 
 def color_by_problem(column: Any, categorical: list[str]) -> str | None:
