@@ -31,7 +31,7 @@ class Plan:
         return self.load_rows[-1]
 
 
-FULL = Plan(repeats=3, short_repeats=7, train_rows=100_000, val_rows=20_000, epochs=2, batch_sizes=(128, 1024),
+FULL = Plan(repeats=5, short_repeats=11, train_rows=100_000, val_rows=20_000, epochs=2, batch_sizes=(128, 1024),
             load_rows=(1_000_000, 5_000_000), sweep_epochs=16, sweep_repeats=2, startup_repeats=5)
 QUICK = Plan(repeats=1, short_repeats=1, train_rows=4_000, val_rows=1_000, epochs=1, batch_sizes=(128, 1024),
              load_rows=(20_000, 50_000), sweep_epochs=1, sweep_repeats=1, startup_repeats=1)

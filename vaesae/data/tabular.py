@@ -34,10 +34,10 @@ def _chunk_codes(chunk: pa.Array, mapping: dict[str, int], unknown: int, out: np
 def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEncoding, rows: int) -> np.ndarray:
     """The ``(rows, columns)`` codes of the label columns; unknown or missing labels get each column's reserved code.
 
-    Rows are coded a record batch at a time, batches side by side: each column into a small block that is then copied
-    into place, so the row-major result is written in one cache-friendly pass
-    rather than one strided pass per column. Each column with unknown labels
-    gets one warning with their count.
+    Rows are coded a record batch at a time, batches side by side: each column
+    into a small block that is then copied into place, so the row-major result
+    is written in one cache-friendly pass rather than one strided pass per
+    column. Each column with unknown labels gets one warning with their count.
     """
     columns = encoding.categorical
     codes = np.empty((rows, len(columns)), np.int64)
