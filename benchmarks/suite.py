@@ -7,6 +7,7 @@ the results table and writes it to ``benchmarks/RESULTS.md`` (and, with
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float]:
         log(f"generating data in {workdir}")
         demo = demo_splits(workdir / "demo", plan.train_rows, plan.val_rows)
         large = large_files(workdir / "large", list(plan.load_rows))
+        os.sync()  # the generated files' writeback would otherwise land on whichever side next waits for the disk
         env = cli_env(demo.folder, args.threads if args.threads > 0 else None)
         context = Context(plan, demo, large, workdir, env)
         rows: list[Row] = []
