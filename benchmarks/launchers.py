@@ -13,7 +13,7 @@ import itertools
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.measure import Row, Target, interleaved, median, seconds_text
+from benchmarks.measure import Row, Target, interleaved, median, paired_ratio, seconds_text
 from benchmarks.plan import Context, rows_text
 from benchmarks.subprocesses import timed_run, vaesae_command
 
@@ -42,5 +42,6 @@ def rows(context: Context) -> list[Row]:
     joblib, basic = median(seconds["joblib"]), median(seconds["basic"])
     return [Row(f"4-job sweep (`-m`), `hydra/launcher=joblib`, {context.plan.sweep_epochs} epochs of "
                 f"{rows_text(context.plan.train_rows)} rows each",
-                "the same sweep on the basic launcher", seconds_text(joblib), seconds_text(basic), basic / joblib,
+                "the same sweep on the basic launcher", seconds_text(joblib), seconds_text(basic),
+                paired_ratio(seconds["basic"], seconds["joblib"]),
                 Target(1.6))]

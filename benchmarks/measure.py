@@ -3,7 +3,9 @@
 Both sides of a comparison run in the same process (or the same way as
 subprocesses), interleaved: the order flips every repeat, so a slow phase of a
 busy machine hits both sides alike. A warm-up round runs first and is not
-counted. The ratio is taken between the medians of the repeats.
+counted. The table shows each side's median, and the ratio is the median of
+the per-repeat ratios: the two sides of a repeat run back to back, so a
+machine that slows down or speeds up between repeats moves both alike.
 """
 from __future__ import annotations
 
@@ -68,6 +70,11 @@ def interleaved(sides: dict[str, Callable[[], float]], repeats: int, warmup: boo
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def paired_ratio(numerator: list[float], denominator: list[float]) -> float:
+    """The median over repeats of ``numerator[i] / denominator[i]``."""
+    return median([top / bottom for top, bottom in zip(numerator, denominator)])
 
 
 def spread(values: list[float]) -> str:

@@ -22,7 +22,7 @@ from vaesae.engine.progress import Progress
 from vaesae.engine.trainer import Trainer
 
 from benchmarks.lightning_side import lightning_available, lightning_fit
-from benchmarks.measure import Row, Target, interleaved, median, per_second
+from benchmarks.measure import Row, Target, interleaved, median, paired_ratio, per_second
 from benchmarks.parts import LOSS_PARAMS, MODEL_PARAMS, PATIENCE, Loaders, fresh_model, loaders
 from benchmarks.plan import Context
 
@@ -110,5 +110,6 @@ def rows(context: Context) -> list[Row]:
                 result.append(Row(what, label, per_second(work, mine), "—", None, target, note=missing_lightning or ""))
                 continue
             theirs = median(seconds[side])
-            result.append(Row(what, label, per_second(work, mine), per_second(work, theirs), theirs / mine, target))
+            result.append(Row(what, label, per_second(work, mine), per_second(work, theirs),
+                              paired_ratio(seconds[side], seconds["vaesae"]), target))
     return result
