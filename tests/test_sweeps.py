@@ -38,8 +38,8 @@ def assert_beta_sweep_failed_only_at_abc(result, workdir: Path) -> None:
     for name in ("0_beta=0.5", "1_beta=1"):
         assert rows[name]["status"] == "completed" and (folder / name / "checkpoints/best_model.pt").is_file()
     failed = json.loads((folder / "2_beta=abc/status.json").read_text())
-    assert failed["status"] == "failed" and "could not convert string to float" in failed["error"]
-    assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "2_beta=abc/vaesae.log").read_text()
+    assert failed["status"] == "failed" and "train.loss.params.beta: expected float, got 'abc'" in failed["error"]
+    assert "expected float, got 'abc'" in (folder / "2_beta=abc/vaesae.log").read_text()
     assert "1 of 3 job(s) failed: 2_beta=abc" in result.stdout
 
 
@@ -64,6 +64,38 @@ def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
 def test_failed_jobs_neither_stop_nor_lose_the_others(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
     assert_beta_sweep_failed_only_at_abc(result, workdir)
+
+
+FAILING_LOSS = '''
+from vaesae import register_loss
+from vaesae.losses.vae import VAELoss
+
+
+@register_loss("VAELossThatMayFail")
+class VAELossThatMayFail(VAELoss):
+    """A loss with a bug that shows only for some parameter values."""
+
+    def __init__(self, fail: bool = False, **params):
+        super().__init__(**params)
+        self.fail = fail
+
+    def __call__(self, batch, output):
+        if self.fail:
+            raise RuntimeError("bug in the loss")
+        return super().__call__(batch, output)
+'''
+
+
+def test_a_crashing_job_records_its_traceback_and_the_others_go_on(cli, workdir):
+    (workdir / "failing_loss.py").write_text(FAILING_LOSS)
+    result = cli("-m", *FAST_TRAIN, "plugins=[failing_loss]", "train.loss.class=VAELossThatMayFail",
+                 "+train.loss.params.fail=false,true")
+    assert result.returncode == 1, result.stdout + result.stderr
+    folder = sweep_folder(workdir)
+    assert {row["job"]: row["status"] for row in summary(folder)} == {"0_+fail=False": "completed", "1_+fail=True": "failed"}
+    failed = json.loads((folder / "1_+fail=True/status.json").read_text())
+    assert failed["error"] == "RuntimeError: bug in the loss"
+    assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "1_+fail=True/vaesae.log").read_text()
 
 
 def test_nan_metric_is_a_failed_job_with_a_clear_message(cli, workdir):
