@@ -77,11 +77,6 @@ def paired_ratio(numerator: list[float], denominator: list[float]) -> float:
     return median([top / bottom for top, bottom in zip(numerator, denominator)])
 
 
-def spread(values: list[float]) -> str:
-    """The median and the range of repeats, for the notes."""
-    return f"{median(values):.3g} s (range {min(values):.3g}–{max(values):.3g}, n={len(values)})"
-
-
 def per_second(rows: int, seconds: float) -> str:
     return f"{rows / seconds:,.0f} rows/s"
 

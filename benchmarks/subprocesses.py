@@ -27,14 +27,18 @@ def vaesae_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "vaesae", *args]
 
 
+def _check(command: list[str], returncode: int, output) -> None:
+    """Raise with the end of ``output`` (a file) when ``command`` failed, so a broken row is never timed."""
+    if returncode != 0:
+        output.seek(0)
+        tail = output.read().decode(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(command)} exited with {returncode}:\n{tail}")
+
+
 def run_checked(command: list[str], cwd: Path, env: dict[str, str]) -> None:
-    """Run ``command``; a failure raises with the end of its output, so a broken row is never timed."""
     with tempfile.TemporaryFile() as output:
         result = subprocess.run(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
-        if result.returncode != 0:
-            output.seek(0)
-            tail = output.read().decode(errors="replace")[-3000:]
-            raise RuntimeError(f"{' '.join(command)} exited with {result.returncode}:\n{tail}")
+        _check(command, result.returncode, output)
 
 
 def timed_run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -61,8 +65,5 @@ def peak_rss_bytes(command: list[str], cwd: Path, env: dict[str, str]) -> int:
     with tempfile.TemporaryFile() as output:
         result = subprocess.run([sys.executable, "-c", _PEAK_REPORTER, *command], cwd=cwd, env=env,
                                 stdout=subprocess.PIPE, stderr=output, text=True)
-        if result.returncode != 0:
-            output.seek(0)
-            tail = output.read().decode(errors="replace")[-3000:]
-            raise RuntimeError(f"{' '.join(command)} exited with {result.returncode}:\n{tail}")
+        _check(command, result.returncode, output)
     return int(result.stdout.split()[-1]) * 1024

@@ -40,12 +40,13 @@ def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEnc
     column. Each column with unknown labels gets one warning with their count.
     """
     columns = encoding.categorical
+    lookups = [(encoding.category_maps[column], encoding.unknown_code(column)) for column in columns]
     codes = np.empty((rows, len(columns)), np.int64)
 
     def code_batch(batch: pa.RecordBatch, start: int) -> list[int]:
         block = np.empty((len(columns), batch.num_rows), np.int64)
-        unknown = [_chunk_codes(batch.column(index), encoding.category_maps[column], encoding.unknown_code(column),
-                                block[index]) for index, column in enumerate(columns)]
+        unknown = [_chunk_codes(batch.column(index), mapping, unknown_code, block[index])
+                   for index, (mapping, unknown_code) in enumerate(lookups)]
         codes[start:start + batch.num_rows] = block.T
         return unknown
 

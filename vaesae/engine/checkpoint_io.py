@@ -52,14 +52,14 @@ def temp_path(path: Path) -> Path:
 
 
 @contextmanager
-def replacing(path: Path, temp: Path | None = None) -> Iterator[Path]:
+def replacing(path: Path) -> Iterator[Path]:
     """Yield a temporary file beside ``path``; when the block ends, fsync it and move it over ``path``.
 
     Readers never see a partial file. Any OS failure (full disk, read-only folder)
     becomes an ``OutputError``, and the earlier content of ``path``, if any, is
     then untouched; the temporary file never outlives the block.
     """
-    temp = temp or temp_path(path)
+    temp = temp_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         yield temp

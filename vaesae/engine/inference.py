@@ -1,7 +1,6 @@
 """Evaluation and batched inference, shared by training, extraction and prediction."""
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
@@ -90,7 +89,7 @@ def write_inference(
     Returns the array's shape.
     """
     model.eval()
-    with replacing(path, path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")) as temp, ExitStack() as files:
+    with replacing(path) as temp, ExitStack() as files:
         writer = None
         for batch in loader.epoch(0):
             values = function(to_device(batch, device)).float().cpu().numpy()
