@@ -18,7 +18,6 @@ from omegaconf import DictConfig
 from vaesae.cli_args import prepare_args, rerun_command
 from vaesae.config.load import load_config
 from vaesae.config.redact import conceal_overrides
-from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
 from vaesae.sweep.callback import failed_jobs
@@ -31,7 +30,6 @@ log = logging.getLogger("vaesae")
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"
 
-register_configs()
 register_resolvers()
 
 
@@ -92,7 +90,12 @@ def hydra_main(cfg: DictConfig) -> float | JobFailure | None:
 
 def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
-    sys.argv = [sys.argv[0], *prepare_args(conceal_overrides(sys.argv[1:]))]
+    try:
+        args = prepare_args(conceal_overrides(sys.argv[1:]))
+    except VaesaeError as error:
+        print(f"vaesae: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    sys.argv = [sys.argv[0], *args]
     hydra_main()
     if failed_jobs():
         sys.exit(1)

@@ -1,18 +1,23 @@
 """Command-line preparation done before Hydra parses the arguments.
 
-Things Hydra cannot express in a config file:
+Hydra's own extension points carry most of vaesae's settings: the run folder,
+job settings and callbacks live in the preset ``conf/hydra/preset/vaesae.yaml``.
+What is left here is what Hydra cannot express in a config file:
 
-* the run-folder layout, the sweep layout (``vaesae.sweep.settings``) and job
-  name must hold for every primary config, also a user's own
-  ``--config-dir/--config-name`` file that knows nothing of vaesae,
-  so they are passed as ``hydra.*`` overrides, except where the user sets the same key;
-  with them come Hydra callbacks: one checks the output folder can be written
-  before Hydra itself creates it, one draws a sweep's pictures;
-* in such a user file, ``task`` is not in a defaults list, so ``task=extract``
-  is turned into ``+task=extract``, which adds the task group instead of failing;
-* switches a user file need not spell out (``dry_run``, ``plugins``,
-  ``checkpoint.resume``, ``checkpoint.resume_force``) become ``++key=…``, which
-  sets the key whether or not the config has it.
+* overrides Hydra cannot parse are refused as a configuration error (exit 2),
+  before Hydra prints its own traceback-like report;
+* a config key set on the command line (``train.epochs=5``, ``dry_run=true``)
+  becomes ``++key=…``. Hydra refuses a key the composed config lacks, but a
+  config of the user's need not spell out every optional key
+  (``report.figures=false`` on a config without a ``report`` section), and a
+  misspelt key is then reported by vaesae's validator, with a suggestion,
+  together with every other problem;
+* a user's own ``--config-dir/--config-name`` file that does not include the
+  preset gets it as ``+hydra/preset=vaesae``, and one without ``task`` in its
+  defaults list gets ``task=extract`` as ``+task=extract``, which adds the
+  task group instead of failing;
+* a dry run writes no ``.hydra/`` folder and logs to the terminal only;
+* the sweep layout (``vaesae.sweep.settings``) needs a new folder name per sweep.
 """
 from __future__ import annotations
 
@@ -21,22 +26,17 @@ import shlex
 from pathlib import Path
 
 import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from vaesae.errors import ConfigError
 from vaesae.sweep.settings import sweep_settings
 
-HYDRA_SETTINGS = (
-    "hydra.run.dir=${experiment.output_dir}/${experiment.name}",
-    "hydra.output_subdir=.hydra/${oc.select:task,train}",
-    "hydra.job.name=vaesae",
-    "hydra.job.chdir=False",
-    "++hydra.callbacks.vaesae_mlflow._target_=vaesae.tracking.hydra_callback.MlflowHydraCallback",
-    "++hydra.callbacks.vaesae_sweep_figures._target_=vaesae.report.hydra_callback.SweepFigures",
-    "++hydra.callbacks.vaesae_output_folder._target_=vaesae.output_check.OutputFolderCheck",
-)
+PRESET = ("hydra/preset", "+hydra/preset=vaesae")
 RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
-SWITCH = re.compile(r"^[+]*(dry_run|plugins|checkpoint\.resume|checkpoint\.resume_force)=")
+CONFIG_KEY = re.compile(r"^(?![+~])(?!hydra\.)((dry_run|plugins)|[A-Za-z_][\w-]*(\.[\w-]+)+)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
@@ -92,26 +92,50 @@ def _key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
+def check_syntax(overrides: list[str]) -> None:
+    """Refuse overrides Hydra cannot parse, naming each one."""
+    parser = OverridesParser.create()
+    problems = []
+    for override in overrides:
+        try:
+            parser.parse_override(override)
+        except HydraException as error:
+            reason = str(error).strip().splitlines()[-1]
+            problems.append(f"{override!r}: not a valid override ({reason}); expected key=value, +key=value or ~key")
+    if problems:
+        raise ConfigError(problems)
+
+
+def as_config_key(override: str) -> str:
+    """``train.epochs=5`` -> ``++train.epochs=5``: set the key whether or not the config has it yet."""
+    return CONFIG_KEY.sub(r"++\1=", override)
+
+
 def prepare_args(args: list[str]) -> list[str]:
-    """The argument list to hand to Hydra: the user's, then vaesae's settings for keys the user left alone."""
-    name = _option(args, "--config-name", "-cn")
-    user_config = name not in (None, DEFAULT_CONFIG_NAME)
-    if user_config and not _user_config_selects(args, "task"):
-        args = ["+" + arg if arg.startswith("task=") else arg for arg in args]
-    args = [SWITCH.sub(r"++\1=", arg) for arg in args]
+    """The argument list to hand to Hydra: options, the user's overrides, then vaesae's settings for keys the user left alone."""
     options, overrides = _split(args)
-    launcher_chosen = user_config and _user_config_selects(args, "hydra/launcher")
+    check_syntax(overrides)
+    name = _option(args, "--config-name", "-cn")
+    preset = []
+    if name not in (None, DEFAULT_CONFIG_NAME):
+        if not _user_config_selects(args, "task"):
+            overrides = ["+" + arg if arg.startswith("task=") else arg for arg in overrides]
+        if not _user_config_selects(args, PRESET[0]):
+            preset = [PRESET[1]]
+    launcher_chosen = name not in (None, DEFAULT_CONFIG_NAME) and _user_config_selects(args, "hydra/launcher")
     dry_run = DRY_RUN_SETTINGS if _is_dry_run(overrides) else ()
-    settings = [*HYDRA_SETTINGS, *sweep_settings(overrides, launcher_chosen), *dry_run]
+    settings = [*sweep_settings(overrides, launcher_chosen), *dry_run]
     given = {_key(arg) for arg in overrides if "=" in arg}
-    return [*options, *overrides, *(s for s in settings if _key(s) not in given)]
+    overrides = [as_config_key(arg) for arg in overrides]
+    return [*options, *preset, *overrides, *(s for s in settings if _key(s) not in given)]
 
 
 def rerun_command(hydra_cfg: DictConfig) -> str:
     """The command line that runs this job again, as one job, without any ``checkpoint.resume``.
 
     A job of a sweep gets its own folder as ``hydra.run.dir``, so the command
-    continues that job alone.
+    continues that job alone. ``++`` added by ``as_config_key`` is dropped: the
+    command gets it again.
     """
     args = []
     for source in hydra_cfg.runtime.config_sources:
@@ -119,7 +143,10 @@ def rerun_command(hydra_cfg: DictConfig) -> str:
             args += ["--config-dir", source.path]
     if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
         args += ["--config-name", hydra_cfg.job.config_name]
-    args += [arg for arg in hydra_cfg.overrides.task if not RESUME_OPTION.match(arg)]
+    for arg in hydra_cfg.overrides.task:
+        plain = arg[2:] if arg.startswith("++") and CONFIG_KEY.match(arg[2:]) else arg
+        if not RESUME_OPTION.match(plain):
+            args.append(plain)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         args.append(f"hydra.run.dir={hydra_cfg.runtime.output_dir}")
     return shlex.join(["python", "-m", "vaesae", *args])

@@ -20,7 +20,7 @@ def override_key(override: str) -> str:
 
 
 def short_item(override: str) -> str:
-    key, sep, value = override.partition("=")
+    key, sep, value = override.removeprefix("++").partition("=")
     prefix = key[: len(key) - len(key.lstrip("+~"))]
     return f"{prefix}{key.lstrip('+~').rsplit('.', 1)[-1]}{sep}{value}"
 
