@@ -8,6 +8,7 @@ early stopping can be produced by the configured loss and model.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from typing import Any, Callable, Mapping
 
@@ -23,6 +24,12 @@ from vaesae.tracking.settings import ON_UNREACHABLE, uri_problem
 LOAD_STRATEGY = re.compile(r"^(best|last|epoch_[0-9]+)$")
 DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")
 FRAMEWORK_LOADER_PARAMS = {"data_path", "columns", "seed", "cardinalities"}
+MAX_SEED = 2**32 - 1
+MAX_WORKERS = 64
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def get(tree: Any, path: str) -> Any:
@@ -85,10 +92,20 @@ class Validator:
         if get(self.cfg, path) is None:
             self.add(f"{path}: required {why}")
 
-    def positive(self, path: str, minimum: int = 1) -> None:
+    def within(self, path: str, minimum: float, maximum: float | None = None, why: str = "") -> None:
+        """A number at ``path`` must be finite and in ``[minimum, maximum]``."""
         value = get(self.cfg, path)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < minimum:
+        if not is_number(value):
+            return
+        if not math.isfinite(value):
+            self.add(f"{path}: must be a finite number, got {value}")
+        elif value < minimum:
             self.add(f"{path}: must be at least {minimum}, got {value}")
+        elif maximum is not None and value > maximum:
+            self.add(f"{path}: must be at most {maximum}{why}, got {value}")
+
+    def positive(self, path: str, minimum: int = 1) -> None:
+        self.within(path, minimum)
 
     def registered(self, registry, path: str) -> type | None:
         name = get(self.cfg, path)
@@ -104,6 +121,7 @@ class Validator:
 
     def run(self) -> list[str]:
         self.choice("task", TASKS)
+        self.within("experiment.seed", 0, MAX_SEED, " (the range NumPy and torch seed from)")
         self.check_device()
         self.check_columns()
         self.check_model()
@@ -119,17 +137,8 @@ class Validator:
 
     def check_device(self) -> None:
         device = get(self.cfg, "experiment.device")
-        if not isinstance(device, str):
-            return
-        if not DEVICE.match(device):
+        if isinstance(device, str) and not DEVICE.match(device):
             self.add(f"experiment.device: {device!r} is not one of cpu, cuda, cuda:N, auto")
-        elif device.startswith("cuda") and not torch.cuda.is_available():
-            self.add(
-                f"experiment.device: {device!r} but CUDA is not available on this machine; "
-                "run on the CPU with the override experiment.device=cpu"
-            )
-        elif device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
-            self.add(f"experiment.device: {device!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
 
     def check_mlflow(self) -> None:
         self.choice("mlflow.on_unreachable", ON_UNREACHABLE)
@@ -165,9 +174,13 @@ class Validator:
             check_params(get(self.cfg, "model.params"), model_cls, "model.params", {"self", "encoding"}, self.problems)
 
     def check_loss(self, path: str) -> type | None:
+        """The loss class; its numeric params are weights and counts, so each must be finite and not negative."""
         loss_cls = self.registered(LOSSES, f"{path}.class")
         if loss_cls is not None:
             check_params(get(self.cfg, f"{path}.params"), loss_cls, f"{path}.params", {"self"}, self.problems)
+        params = get(self.cfg, f"{path}.params")
+        for name in params if isinstance(params, Mapping) else ():
+            self.within(f"{path}.params.{name}", 0)
         return loss_cls
 
     def check_split(self, split: str) -> None:
@@ -177,7 +190,7 @@ class Validator:
             skip = {"self"} | FRAMEWORK_LOADER_PARAMS
             check_params(params, loader_cls, f"{split}.loader_params", skip, self.problems)
         self.positive(f"{split}.loader_params.batch_size")
-        self.positive(f"{split}.loader_params.num_workers", minimum=0)
+        self.within(f"{split}.loader_params.num_workers", 0, MAX_WORKERS, " (worker processes each hold a copy of the data)")
         self.positive(f"{split}.loader_params.num_batches_per_epoch")
 
     def check_train(self) -> None:
@@ -197,13 +210,24 @@ class Validator:
             self.require("val.frequency", why)
             self.require("val.loss", why)
             self.positive("val.frequency")
+            self.check_validation_happens()
             val_loss = self.check_loss("val.loss") if get(self.cfg, "val.loss") else None
         available = self.available_metrics(train_loss, val_loss)
         if get(self.cfg, "val.early_stopping") is not None:
             self.choice("val.early_stopping.direction", MODES)
             self.positive("val.early_stopping.patience")
-            self.check_metric("val.early_stopping.metric", available)
+            validation = [name for name in available or () if name.startswith("val_")]
+            self.check_metric("val.early_stopping.metric", validation if available is not None else None, "validation ")
         self.check_metric("checkpoint.metric", available)
+
+    def check_validation_happens(self) -> None:
+        """Validation runs every ``val.frequency`` epochs: a run shorter than that never validates."""
+        epochs, frequency = get(self.cfg, "train.epochs"), get(self.cfg, "val.frequency")
+        if is_number(epochs) and is_number(frequency) and 1 <= epochs < frequency:
+            self.add(
+                f"val.frequency: {frequency} is more than train.epochs ({epochs}), so validation would never run; "
+                f"set val.frequency to at most {epochs} or train for at least {frequency} epochs"
+            )
 
     def available_metrics(self, train_loss: type | None, val_loss: type | None) -> list[str] | None:
         """Metric names training will log, or None when a part is unknown (already reported)."""
@@ -218,13 +242,13 @@ class Validator:
             names += [f"val_{c}" for c in (*val_loss.components, *quality)]
         return names
 
-    def check_metric(self, path: str, available: list[str] | None) -> None:
+    def check_metric(self, path: str, available: list[str] | None, kind: str = "") -> None:
         metric = get(self.cfg, path)
         if not isinstance(metric, str) or available is None or metric in available:
             return
         hint = " (val_* metrics need a val section)" if metric.startswith("val_") and get(self.cfg, "val") is None else ""
         self.add(
-            f"{path}: {metric!r} is not a metric this run logs{hint}{did_you_mean(metric, available)}; "
+            f"{path}: {metric!r} is not a {kind}metric this run logs{hint}{did_you_mean(metric, available)}; "
             f"available: {', '.join(available)}"
         )
 
@@ -244,8 +268,8 @@ class Validator:
         extras = {k: v for k, v in get(self.cfg, "train.optimizer_config").items() if k not in ("optimizer", "learning_rate")}
         check_params(extras, getattr(torch.optim, name), "train.optimizer_config", {"self", "params", "lr"}, self.problems)
         learning_rate = get(self.cfg, "train.optimizer_config.learning_rate")
-        if isinstance(learning_rate, (int, float)) and learning_rate <= 0:
-            self.add(f"train.optimizer_config.learning_rate: must be positive, got {learning_rate}")
+        if is_number(learning_rate) and not (math.isfinite(learning_rate) and learning_rate > 0):
+            self.add(f"train.optimizer_config.learning_rate: must be a finite number above 0, got {learning_rate}")
 
     def check_checkpoint_source(self) -> None:
         why = f"for task={self.task} (the checkpoint to load)"
@@ -275,9 +299,39 @@ class Validator:
                 self.check_loss("test.metrics.loss")
 
 
+def machine_problems(device: Any) -> list[str]:
+    """What this machine lacks for ``experiment.device`` (a CUDA device that is not there)."""
+    if not isinstance(device, str) or not DEVICE.match(device) or not device.startswith("cuda"):
+        return []
+    if not torch.cuda.is_available():
+        return [
+            f"experiment.device: {device!r} but CUDA is not available on this machine; "
+            "run on the CPU with the override experiment.device=cpu"
+        ]
+    if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+        return [f"experiment.device: {device!r} but only {torch.cuda.device_count()} CUDA device(s) exist"]
+    return []
+
+
+def check_machine(device: Any) -> None:
+    """Raise a ``ConfigError`` when this machine cannot run on ``device``.
+
+    Kept apart from ``validate`` so a task can report it together with the
+    problems found by reaching the tracking store and reading the data.
+    """
+    problems = machine_problems(device)
+    if problems:
+        raise ConfigError(problems)
+
+
 def validate(container: Mapping) -> None:
-    """Raise one ``ConfigError`` listing every problem of the resolved config ``container``."""
+    """Raise one ``ConfigError`` listing every problem of the resolved config ``container``.
+
+    Problems of this machine (``machine_problems``) are listed too when the
+    config has others; alone, they are left to the task, which reports them
+    with the tracking store and data problems.
+    """
     problems = check_structure(container, RootConfig)
     problems += Validator(container).run()
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems + machine_problems(get(container, "experiment.device")))

@@ -9,9 +9,9 @@ from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
-from vaesae.tasks.parts import inference_loader, resolve_device
+from vaesae.tasks.parts import inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import restore_model
-from vaesae.tracking.job import checkpoint_tags, job_run, open_tracking
+from vaesae.tracking.job import checkpoint_tags, job_run
 
 log = logging.getLogger("vaesae")
 
@@ -19,7 +19,7 @@ log = logging.getLogger("vaesae")
 def run_extract(job: Job) -> None:
     """VAE: posterior means; SAE: sparse feature activations; one ``.npy`` row per input row."""
     cfg = job.cfg
-    tracking = open_tracking(job)
+    tracking = open_checked_tracking(job)
     seed_everything(cfg.experiment.seed or 0)
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)

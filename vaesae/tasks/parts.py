@@ -4,17 +4,23 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
-from vaesae.errors import ConfigError, DataError
+from vaesae.config.validate import check_machine
+from vaesae.errors import ConfigError, DataError, ProblemCollector
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import VaesaeModel
 from vaesae.registry import DATALOADERS, LOSSES, MODELS
+from vaesae.tasks.job import Job
+from vaesae.tracking.job import open_tracking
+
+if TYPE_CHECKING:
+    from vaesae.tracking.session import TrackingSession
 
 log = logging.getLogger("vaesae")
 
@@ -88,6 +94,18 @@ def build_optimizer(config: DictConfig, parameters) -> torch.optim.Optimizer:
         return getattr(torch.optim, name)(parameters, lr=learning_rate, **options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"train.optimizer_config: cannot build {name}: {exc}") from None
+
+
+def open_checked_tracking(job: Job) -> TrackingSession | None:
+    """The tracking session of an inference task, after checking that this machine has the configured device.
+
+    Both problems, when there are two, are reported together.
+    """
+    checks = ProblemCollector()
+    checks.attempt(lambda: check_machine(job.cfg.experiment.device))
+    tracking = checks.attempt(lambda: open_tracking(job))
+    checks.raise_any()
+    return tracking
 
 
 def parameter_count(model: torch.nn.Module) -> int:

@@ -16,9 +16,9 @@ from vaesae.engine.metrics_file import json_safe
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
-from vaesae.tasks.parts import build_loss, inference_loader, resolve_device
+from vaesae.tasks.parts import build_loss, inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import Restored, restore_model
-from vaesae.tracking.job import checkpoint_tags, job_run, open_tracking
+from vaesae.tracking.job import checkpoint_tags, job_run
 
 log = logging.getLogger("vaesae")
 
@@ -66,7 +66,7 @@ def write_predictions(restored: Restored, loader, loss, device, output: Path) ->
 def run_predict(job: Job) -> float | None:
     """Predict the test split; returns ``test_loss`` when metrics are computed."""
     cfg = job.cfg
-    tracking = open_tracking(job)
+    tracking = open_checked_tracking(job)
     seed_everything(cfg.experiment.seed or 0)
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import math
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +15,14 @@ from vaesae.engine.metrics_file import MetricsFile
 from vaesae.engine.progress import Progress
 from vaesae.engine.rng import seed_everything
 from vaesae.engine.trainer import Trainer
-from vaesae.errors import OutputError, TrainingInterrupted, VaesaeError
+from omegaconf import DictConfig
+
+from vaesae.config.validate import check_machine
+from vaesae.data.base import BaseDataLoader
+from vaesae.data.encoding import ColumnEncoding
+from vaesae.errors import OutputError, ProblemCollector, TrainingInterrupted, VaesaeError
+from vaesae.losses.base import VaesaeLoss
+from vaesae.models.base import VaesaeModel
 from vaesae.report.training import DrawFigures
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import ensure_writable, refuse_existing_run
@@ -35,17 +43,47 @@ def prepare_resume(job: Job, checkpoint_dir: Path) -> ResumePoint | None:
     """The checkpoint to continue from, checked against the config before any data is read.
 
     A new run (or one continued from another folder) must not overwrite an
-    earlier run's checkpoints.
+    earlier run's checkpoints; a dry run says so too.
     """
     cfg = job.cfg
     resume = find_resume_point(cfg.checkpoint.resume, job.run_dir)
     if resume is not None:
         check_compatible(resume, config_differences(resume.payload["config"], job.redacted_config()), cfg.checkpoint.resume_force)
+    if resume is None or resume.path.parent.resolve() not in (checkpoint_dir.resolve(), job.run_dir.resolve()):
+        refuse_existing_run(checkpoint_dir)
     if not cfg.dry_run:
-        if resume is None or resume.path.parent.resolve() not in (checkpoint_dir.resolve(), job.run_dir.resolve()):
-            refuse_existing_run(checkpoint_dir)
         ensure_writable(job.run_dir)
     return resume
+
+
+@dataclass
+class TrainingParts:
+    """What training needs from the data, built on the CPU before the device is known to work."""
+
+    train_loader: BaseDataLoader
+    val_loader: BaseDataLoader | None
+    encoding: ColumnEncoding
+    model: VaesaeModel
+    loss: VaesaeLoss
+    val_loss: VaesaeLoss | None
+
+
+def build_training_parts(cfg: DictConfig) -> TrainingParts:
+    seed_everything(cfg.experiment.seed)
+    cardinalities = load_cardinalities(cfg.data)
+    columns = plain(cfg.data.columns)
+    train_loader = build_loader(cfg.train, columns, cardinalities, cfg.experiment.seed)
+    encoding = train_loader.fit_encoding()
+    train_loader.use_encoding(encoding)
+    val_loader = None
+    if cfg.val is not None:
+        val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
+    return TrainingParts(
+        train_loader, val_loader, encoding,
+        build_model(cfg.model["class"], params_of(cfg.model), encoding),
+        build_loss(cfg.train.loss, "train.loss"),
+        build_loss(cfg.val.loss, "val.loss") if cfg.val is not None else None,
+    )
 
 
 @contextmanager
@@ -69,24 +107,18 @@ def run_train(job: Job) -> float | None:
     """
     cfg = job.cfg
     checkpoint_dir = job.run_dir / "checkpoints"
-    resume = prepare_resume(job, checkpoint_dir)
-    tracking = open_tracking(job)
-    seed_everything(cfg.experiment.seed)
-    device = resolve_device(cfg.experiment.device)
-    cardinalities = load_cardinalities(cfg.data)
-    columns = plain(cfg.data.columns)
-    train_loader = build_loader(cfg.train, columns, cardinalities, cfg.experiment.seed)
-    encoding = train_loader.fit_encoding()
-    train_loader.use_encoding(encoding)
-    val_loader = None
-    if cfg.val is not None:
-        val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
-    model = build_model(cfg.model["class"], params_of(cfg.model), encoding).to(device)
-    loss = build_loss(cfg.train.loss, "train.loss")
-    val_loss = build_loss(cfg.val.loss, "val.loss") if cfg.val is not None else None
-    optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
+    checks = ProblemCollector()
+    checks.attempt(lambda: check_machine(cfg.experiment.device))
+    resume = checks.attempt(lambda: prepare_resume(job, checkpoint_dir))
+    tracking = checks.attempt(lambda: open_tracking(job))
+    parts = checks.attempt(lambda: build_training_parts(cfg))
+    checks.raise_any()
     if resume is not None:
-        check_compatible(resume, encoding_differences(resume, encoding.to_state()), cfg.checkpoint.resume_force)
+        check_compatible(resume, encoding_differences(resume, parts.encoding.to_state()), cfg.checkpoint.resume_force)
+    device = resolve_device(cfg.experiment.device)
+    encoding, train_loader, val_loader = parts.encoding, parts.train_loader, parts.val_loader
+    model, loss, val_loss = parts.model.to(device), parts.loss, parts.val_loss
+    optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
     if cfg.dry_run:
         print_summary("dry run: task=train (nothing trained or written)", [
             ("model", f"{cfg.model['class']} {model.hyperparameters()} ({parameter_count(model):,} parameters)"),
