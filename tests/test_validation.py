@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from tests.conftest import REPO, SMALL_DEMO
 from vaesae.app import CONFIG_DIR
-from vaesae.config.validate import validate
+from vaesae.config.validate import check_machine, validate
+from vaesae.data.demo import write_demo_data
 from vaesae.errors import ConfigError
 
 
@@ -81,6 +84,15 @@ def test_base_config_is_valid(base):
         ("experiment.seed", DELETE, ["experiment.seed: required for task=train"]),
         ("train.epochs", DELETE, ["train.epochs: required for task=train"]),
         ("experiment.name", DELETE, ["experiment.name: missing required value"]),
+        ("experiment.seed", 2**32, ["experiment.seed: must be at most 4294967295", "got 4294967296"]),
+        ("experiment.seed", -1, ["experiment.seed: must be at least 0"]),
+        ("train.loader_params.num_workers", 65, ["train.loader_params.num_workers: must be at most 64"]),
+        ("train.loss.params.beta", -0.5, ["train.loss.params.beta: must be at least 0, got -0.5"]),
+        ("train.loss.params.beta", float("inf"), ["train.loss.params.beta: must be a finite number"]),
+        ("train.optimizer_config.learning_rate", 0, ["train.optimizer_config.learning_rate: must be a finite number above 0"]),
+        ("train.optimizer_config.learning_rate", float("nan"), ["train.optimizer_config.learning_rate: must be a finite number above 0, got nan"]),
+        ("val.early_stopping.metric", "train_loss", ["val.early_stopping.metric: 'train_loss' is not a validation metric", "available: val_loss"]),
+        ("val.frequency", 30, ["val.frequency: 30 is more than train.epochs (20), so validation would never run"]),
     ],
 )
 def test_each_problem_names_its_key(base, path, value, expected):
@@ -116,8 +128,11 @@ def test_column_listed_twice(base):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_cuda_names_the_cpu_override(base):
-    messages = problems_of(with_change(base, "experiment.device", "cuda"))
-    assert any("experiment.device: 'cuda'" in p and "experiment.device=cpu" in p for p in messages)
+    with pytest.raises(ConfigError) as caught:
+        check_machine("cuda")
+    assert "experiment.device: 'cuda'" in str(caught.value) and "experiment.device=cpu" in str(caught.value)
+    messages = problems_of(with_change(with_change(base, "experiment.device", "cuda"), "train.epochs", 0))
+    assert any("experiment.device: 'cuda'" in p for p in messages), "listed with the config's other problems"
 
 
 def test_extract_requirements(base):
@@ -153,3 +168,102 @@ def test_vae_sizes_must_be_positive(cli):
     result = cli("experiment.device=cpu", "model.params.latent_dim=0", "dry_run=true")
     assert result.returncode == 2
     assert "model.params: latent_dim (0)" in result.stdout + result.stderr
+
+
+DOCUMENTED = REPO / "tests" / "configs" / "documented"
+CONFIG_KINDS = {"packaged": (), "documented": ("--config-dir", str(DOCUMENTED), "--config-name", "train_vae")}
+
+
+@pytest.fixture(params=sorted(CONFIG_KINDS))
+def config_args(request) -> tuple[str, ...]:
+    """The packaged config, or a documented example run as the user's own primary config."""
+    return CONFIG_KINDS[request.param]
+
+
+def output_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+def test_wrong_values_of_typed_fields_are_all_reported_as_config_problems(cli, config_args):
+    result = cli(*config_args, "train.epochs=ten", "experiment.seed=99999999999999999999", "report.figures=maybe",
+                 "train.loss.params.beta=abc")
+    output = output_of(result)
+    assert result.returncode == 2, output
+    for expected in ("train.epochs: expected an integer, got 'ten'", "experiment.seed: must be at most 4294967295",
+                     "report.figures: expected true/false, got 'maybe'", "train.loss.params.beta: expected float, got 'abc'"):
+        assert expected in output
+    assert "Traceback" not in output and "Error executing job" not in output
+
+
+VALUE_RULES = {
+    "train.loader_params.num_workers=100": "train.loader_params.num_workers: must be at most 64",
+    "train.loss.params.beta=-1": "train.loss.params.beta: must be at least 0",
+    "train.optimizer_config.learning_rate=nan": "train.optimizer_config.learning_rate: must be a finite number above 0",
+    "val.early_stopping.metric=train_loss": "val.early_stopping.metric: 'train_loss' is not a validation metric",
+    "train.epochs=3": "val.frequency: 5 is more than train.epochs (3)",
+}
+
+
+def test_value_rules_on_both_kinds_of_config(cli, config_args):
+    result = cli(*config_args, *VALUE_RULES, "val.frequency=5", "dry_run=true")
+    assert result.returncode == 2, output_of(result)
+    for expected in VALUE_RULES.values():
+        assert expected in output_of(result)
+
+
+def test_misspelt_key_on_the_command_line_is_a_config_problem(cli, config_args):
+    result = cli(*config_args, "train.epoch=3")
+    assert result.returncode == 2
+    assert "train.epoch: unknown key (did you mean 'epochs'?)" in output_of(result)
+
+
+def test_unparsable_override_exits_2_naming_it(cli):
+    override = "train.epochs=1,,2"
+    result = cli(override)
+    assert result.returncode == 2
+    assert f"{override!r}: not a valid override" in output_of(result)
+    assert "Traceback" not in output_of(result)
+
+
+def test_documented_keys_override_a_user_config_that_lacks_them(cli):
+    result = cli(*CONFIG_KINDS["documented"], "report.figures=false", "mlflow.on_unreachable=skip",
+                 "checkpoint.resume=auto", "test.metrics.compute=true", "--cfg", "job")
+    assert result.returncode == 0, output_of(result)
+    shown = OmegaConf.create(result.stdout)
+    assert shown.report.figures is False and shown.mlflow.on_unreachable == "skip"
+    assert shown.checkpoint.resume == "auto" and shown.test.metrics.compute is True
+
+
+@pytest.fixture
+def project(workdir) -> Path:
+    """The working folder with the documented examples' data in data/."""
+    write_demo_data(workdir / "data", **SMALL_DEMO)
+    return workdir
+
+
+def test_user_config_runs_with_overrides_of_keys_it_lacks(cli, project):
+    result = cli(*CONFIG_KINDS["documented"], "experiment.device=cpu", "~mlflow", "~model.params.input_dim",
+                 "report.figures=false", "train.epochs=1", "val.frequency=1")
+    assert result.returncode == 0, output_of(result)
+    run = project / "experiments/vae/baseline"
+    assert (run / "checkpoints/best_model.pt").is_file() and not (run / "figures").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_documented_example_reports_all_its_problems_in_one_run(cli, project):
+    result = cli(*CONFIG_KINDS["documented"], "mlflow.tracking_uri=http://127.0.0.1:9")
+    output = output_of(result)
+    assert result.returncode == 2, output
+    assert "3 problem(s) found before any work started" in output
+    assert "experiment.device: 'cuda'" in output and "127.0.0.1:9" in output and "model.params.input_dim: 784" in output
+    assert not (project / "experiments/vae/baseline/checkpoints").exists()
+
+
+def test_dry_run_refuses_a_folder_that_already_holds_checkpoints(cli, project):
+    checkpoints = project / "experiments/vae/demo/checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "best_model.pt").write_bytes(b"earlier run")
+    result = cli("experiment.device=cpu", "dry_run=true")
+    assert result.returncode == 2
+    assert "already holds checkpoints (best_model.pt)" in output_of(result)
+    assert (checkpoints / "best_model.pt").read_bytes() == b"earlier run"
