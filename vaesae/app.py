@@ -21,16 +21,20 @@ from vaesae.config.redact import conceal_overrides
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
 from vaesae.sweep.callback import failed_jobs
+from vaesae.sweep.folders import job_folder_name
 
 if TYPE_CHECKING:
+    from vaesae.engine.callbacks import Callback
     from vaesae.sweep.job import JobFailure
+    from vaesae.tasks.hooks import TaskHooks
     from vaesae.tasks.job import Job
+    from vaesae.tracking.session import TrackingSession
 
 log = logging.getLogger("vaesae")
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"
 
-register_resolvers()
+register_resolvers(vaesae_job_dir=job_folder_name)
 
 
 def task_runner(task: str) -> Callable[[Job], float | None]:
@@ -47,6 +51,24 @@ def task_runner(task: str) -> Callable[[Job], float | None]:
     return run_predict
 
 
+def training_callbacks(job: Job, session: TrackingSession | None, config_path: Path, checkpoint_dir: Path) -> list[Callback]:
+    """Pictures when training ends (``report.figures``), then tracking, which logs them."""
+    from vaesae.report.training import DrawFigures
+    from vaesae.tracking.callback import MlflowCallback
+    from vaesae.tracking.job import job_run
+
+    figures = [DrawFigures(job.run_dir)] if job.cfg.report.figures else []
+    return [*figures, MlflowCallback(job_run(session, job, config_path), checkpoint_dir)]
+
+
+def task_hooks() -> TaskHooks:
+    """Tracking and pictures, joined to the tasks (which do not import them)."""
+    from vaesae.tasks.hooks import TaskHooks
+    from vaesae.tracking.job import checkpoint_tags, job_run, open_tracking
+
+    return TaskHooks(open_tracking, job_run, checkpoint_tags, training_callbacks)
+
+
 def remove_if_empty(folder: Path) -> None:
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
@@ -58,7 +80,7 @@ def execute(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
 
     run_dir = Path(hydra_cfg.runtime.output_dir)
     config = load_config(cfg)
-    job = Job(config, run_dir, list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
+    job = Job(config, run_dir, task_hooks(), list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
     result = task_runner(config.task)(job)
     if config.dry_run:
         remove_if_empty(run_dir)

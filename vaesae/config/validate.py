@@ -17,9 +17,9 @@ import torch
 from vaesae.config.param_types import describe, fits, parameter_hints
 from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
 from vaesae.config.structure import check_structure
+from vaesae.config.tracking_uri import ON_UNREACHABLE, uri_problem
 from vaesae.errors import ConfigError
 from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
-from vaesae.tracking.settings import ON_UNREACHABLE, uri_problem
 
 LOAD_STRATEGY = re.compile(r"^(best|last|epoch_[0-9]+)$")
 DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")

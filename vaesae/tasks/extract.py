@@ -11,7 +11,6 @@ from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
 from vaesae.tasks.parts import inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import restore_model
-from vaesae.tracking.job import checkpoint_tags, job_run
 
 log = logging.getLogger("vaesae")
 
@@ -33,7 +32,8 @@ def run_extract(job: Job) -> None:
         return None
     config_path = job.write_config()
     outputs = {s: output_file(cfg[s].output, f"{s}.output") for s in splits}
-    with interrupt_on_signals(), job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+    tags = job.hooks.checkpoint_tags(restored.path, restored.payload)
+    with interrupt_on_signals(), job.hooks.job_run(tracking, job, config_path, tags) as run:
         for split in splits:
             loader = inference_loader(cfg, split, restored.encoding)
             shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])

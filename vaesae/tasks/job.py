@@ -10,16 +10,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from vaesae.config.redact import redacted
 from vaesae.engine.checkpoint_io import atomic_write_bytes
+from vaesae.tasks.hooks import TaskHooks
 
 log = logging.getLogger("vaesae")
 
 
 @dataclass
 class Job:
-    """``command`` is the command line that runs this job again, for messages such as how to resume."""
+    """``hooks`` join tracking and pictures to the task; ``command`` is the command line that runs this job
+    again, for messages such as how to resume."""
 
     cfg: DictConfig
     run_dir: Path
+    hooks: TaskHooks
     overrides: list[str] = field(default_factory=list)
     command: str = "python -m vaesae"
 

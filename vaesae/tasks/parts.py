@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -17,10 +17,6 @@ from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import VaesaeModel
 from vaesae.registry import DATALOADERS, LOSSES, MODELS
 from vaesae.tasks.job import Job
-from vaesae.tracking.job import open_tracking
-
-if TYPE_CHECKING:
-    from vaesae.tracking.session import TrackingSession
 
 log = logging.getLogger("vaesae")
 
@@ -96,14 +92,14 @@ def build_optimizer(config: DictConfig, parameters) -> torch.optim.Optimizer:
         raise ConfigError(f"train.optimizer_config: cannot build {name}: {exc}") from None
 
 
-def open_checked_tracking(job: Job) -> TrackingSession | None:
-    """The tracking session of an inference task, after checking that this machine has the configured device.
+def open_checked_tracking(job: Job) -> Any:
+    """The tracking session (or None) of an inference task, after checking that this machine has the configured device.
 
     Both problems, when there are two, are reported together.
     """
     checks = ProblemCollector()
     checks.attempt(lambda: check_machine(job.cfg.experiment.device))
-    tracking = checks.attempt(lambda: open_tracking(job))
+    tracking = checks.attempt(lambda: job.hooks.open_tracking(job))
     checks.raise_any()
     return tracking
 

@@ -18,7 +18,6 @@ from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import output_file
 from vaesae.tasks.parts import build_loss, inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import Restored, restore_model
-from vaesae.tracking.job import checkpoint_tags, job_run
 
 log = logging.getLogger("vaesae")
 
@@ -82,7 +81,8 @@ def run_predict(job: Job) -> float | None:
         return None
     config_path = job.write_config()
     output = output_file(cfg.test.output, "test.output")
-    with interrupt_on_signals(), job_run(tracking, job, config_path, checkpoint_tags(restored.path, restored.payload)) as run:
+    tags = job.hooks.checkpoint_tags(restored.path, restored.payload)
+    with interrupt_on_signals(), job.hooks.job_run(tracking, job, config_path, tags) as run:
         files, metrics = write_predictions(restored, loader, loss, device, output)
         for path in files:
             run.log_artifact(path, "outputs")

@@ -23,7 +23,6 @@ from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import OutputError, ProblemCollector, TrainingInterrupted, VaesaeError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import VaesaeModel
-from vaesae.report.training import DrawFigures
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import ensure_writable, refuse_existing_run
 from vaesae.tasks.parts import (
@@ -33,8 +32,6 @@ from vaesae.tasks.parts import (
 from vaesae.tasks.resume import (
     ResumePoint, check_compatible, config_differences, encoding_differences, find_resume_point, restore_trainer,
 )
-from vaesae.tracking.callback import MlflowCallback
-from vaesae.tracking.job import job_run, open_tracking
 
 log = logging.getLogger("vaesae")
 
@@ -110,7 +107,7 @@ def run_train(job: Job) -> float | None:
     checks = ProblemCollector()
     checks.attempt(lambda: check_machine(cfg.experiment.device))
     resume = checks.attempt(lambda: prepare_resume(job, checkpoint_dir))
-    tracking = checks.attempt(lambda: open_tracking(job))
+    tracking = checks.attempt(lambda: job.hooks.open_tracking(job))
     parts = checks.attempt(lambda: build_training_parts(cfg))
     checks.raise_any()
     if resume is not None:
@@ -141,9 +138,7 @@ def run_train(job: Job) -> float | None:
         stopping = cfg.val.early_stopping
         callbacks.append(EarlyStopping(stopping.metric, stopping.direction, stopping.patience))
     callbacks.append(checkpointing)
-    if cfg.report.figures:
-        callbacks.append(DrawFigures(job.run_dir))
-    callbacks.append(MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir))
+    callbacks += job.hooks.training_callbacks(job, tracking, config_path, checkpoint_dir)
     model.initialize_from_data(train_loader.tensors)
     trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
 
 from vaesae.config.redact import redacted_overrides
 from vaesae.engine.checkpoint_io import digest_path
 from vaesae.errors import VaesaeError
-from vaesae.tasks.job import Job
 from vaesae.tracking.lineage import parent_run_id, swept_values
 from vaesae.tracking.params import flatten
 from vaesae.tracking.preflight import TrackingUnavailable
 from vaesae.tracking.run import TrackedRun
 from vaesae.tracking.session import TrackingSession, open_session, preflight
 from vaesae.tracking.settings import TrackingSettings
+
+if TYPE_CHECKING:
+    from vaesae.tasks.job import Job
 
 log = logging.getLogger("vaesae")
 

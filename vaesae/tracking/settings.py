@@ -1,9 +1,9 @@
 """The ``mlflow`` config section as the tracking code needs it.
 
-Only the documented store forms are accepted, and local paths are made absolute
-against the folder the command was run from, so that every process of a sweep
-(and anyone reading the run's tags later) sees the same store. Nothing here
-imports MLflow: the validator uses it for every config.
+Only the documented store forms are accepted (``vaesae.config.tracking_uri``),
+and local paths are made absolute against the folder the command was run from,
+so that every process of a sweep (and anyone reading the run's tags later)
+sees the same store. Nothing here imports MLflow.
 """
 from __future__ import annotations
 
@@ -13,35 +13,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-ACCEPTED_FORMS = "http://host[:port], https://host[:port], sqlite:///path/to/file.db, file:path/to/folder"
-ON_UNREACHABLE = ("fail", "skip")
-SQLITE_PREFIX = "sqlite:///"
+from vaesae.config.tracking_uri import ACCEPTED_FORMS, ON_UNREACHABLE, SQLITE_PREFIX, store_kind, uri_problem
 
-
-def store_kind(uri: str) -> str | None:
-    """``http``, ``sqlite`` or ``file`` for an accepted URI, None otherwise."""
-    parts = urlsplit(uri)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        return "http"
-    if uri.startswith(SQLITE_PREFIX) and len(uri) > len(SQLITE_PREFIX):
-        return "sqlite"
-    if parts.scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
-        return "file"
-    return None
-
-
-def uri_problem(uri: Any) -> str | None:
-    """Why ``uri`` cannot be used as ``mlflow.tracking_uri``, or None when it can."""
-    if not isinstance(uri, str):
-        return None
-    if store_kind(uri) is None:
-        return f"mlflow.tracking_uri: {uri!r} is not an accepted form; use one of {ACCEPTED_FORMS}"
-    if store_kind(uri) == "http" and (urlsplit(uri).username or urlsplit(uri).password):
-        return (
-            "mlflow.tracking_uri: the URI holds credentials; give them as mlflow.credentials or, better, "
-            "in the environment variables MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
-        )
-    return None
+__all__ = ["ACCEPTED_FORMS", "ON_UNREACHABLE", "SQLITE_PREFIX", "TrackingSettings", "absolute_uri", "store_kind", "uri_problem"]
 
 
 def absolute_uri(uri: str, cwd: Path) -> str:

@@ -1,0 +1,103 @@
+"""Imports between vaesae's subpackages point one way: a cycle fails this test.
+
+Every ``import`` in vaesae's source is read with ``ast`` (also those inside
+functions and ``TYPE_CHECKING`` blocks: a late import still ties the packages
+together), reduced to subpackage -> subpackage, and the graph must be acyclic.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "vaesae"
+
+
+def unit_of(module: str) -> str | None:
+    """``vaesae.tasks.train`` -> ``tasks``; top-level modules (``vaesae.app``) are their own unit."""
+    parts = module.split(".")
+    if parts[0] != "vaesae" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(relative.parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Subpackage -> the other subpackages (and top-level modules) its modules import."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        source = unit_of(module_name(path))
+        if source is None:
+            continue
+        targets = {unit_of(m) for m in imported_modules(path)} - {None, source}
+        graph.setdefault(source, set()).update(t for t in targets if (PACKAGE / t).is_dir() or (PACKAGE / f"{t}.py").is_file())
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as a path that returns to its start, or None."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_cycle_finder_finds_a_cycle_and_accepts_a_chain():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_relative_imports_resolve_to_their_package(tmp_path):
+    assert unit_of("vaesae.tasks.train") == "tasks" and unit_of("torch.nn") is None
+
+
+@pytest.mark.parametrize("low,high", [("engine", "tasks"), ("models", "report"), ("data", "tasks"), ("models", "engine")])
+def test_lower_layers_do_not_import_higher_ones(low, high):
+    assert high not in package_graph().get(low, set())
+
+
+def test_no_import_cycle_between_subpackages():
+    graph = package_graph()
+    cycle = find_cycle(graph)
+    assert cycle is None, f"import cycle between vaesae's subpackages: {' -> '.join(cycle)}"
