@@ -26,7 +26,18 @@ class VaesaeModel(nn.Module):
 
     A model is built as ``cls(encoding=..., **model.params)``: the encoding fitted on the
     training split tells it the shape of the data, ``params`` come from the config.
+
+    A model owns its quality metrics (``metric_names``, ``metric_accumulator``)
+    and its pictures: ``figures`` names the functions, as ``"module:function"``,
+    that draw what it learned at the end of training and in
+    ``python -m vaesae.report``. Each is called as ``function(view, options,
+    folder)`` with a ``vaesae.report.model_view.ModelView`` of the best
+    checkpoint on the validation data and returns the files it wrote. Names
+    rather than functions, because models sit below the report package and
+    never import it.
     """
+
+    figures: tuple[str, ...] = ()
 
     @classmethod
     def metric_names(cls, columns: dict[str, list[str]]) -> list[str]:

@@ -62,6 +62,8 @@ class SAE(VaesaeModel):
     ``loss.params.sparsity_weight``.
     """
 
+    figures = ("vaesae.report.sae_figures:draw_sae_figures",)
+
     def __init__(
         self,
         encoding: ColumnEncoding,

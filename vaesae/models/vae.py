@@ -34,6 +34,8 @@ def mlp(sizes: Sequence[int]) -> nn.Sequential:
 
 @register_model("VAE")
 class VAE(VaesaeModel):
+    figures = ("vaesae.report.latent:draw_latent_figures",)
+
     def __init__(
         self,
         encoding: ColumnEncoding,

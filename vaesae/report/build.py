@@ -7,6 +7,7 @@ pictures at the end never fails because of them.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,25 +63,24 @@ def checked(options: ReportConfig, run: RunFolder) -> ReportConfig:
     return options
 
 
+def picture_function(reference: str) -> Callable[..., list[Path]]:
+    """The function a model names in its ``figures`` (``"module:function"``)."""
+    module, _, name = reference.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ReportError(f"picture function {reference!r} cannot be found ({exc})") from None
+
+
 def model_figures(run: RunFolder, options: ReportConfig, folder: Path) -> list[Path]:
-    """The pictures of what the model learned, drawn from its best checkpoint on the run's validation data."""
-    from vaesae.models.sae import SAE
-    from vaesae.models.vae import VAE
+    """The pictures the model names in its ``figures`` hook, drawn from its best checkpoint on the run's validation data."""
     from vaesae.report.model_view import ModelView
 
     view = ModelView.open(run)
-    if isinstance(view.model, VAE):
-        from vaesae.report.latent import draw_latent_figures
-
-        return draw_latent_figures(view, options, folder)
-    if isinstance(view.model, SAE):
-        from vaesae.report.cards import write_feature_cards
-        from vaesae.report.features import collect_activations, draw_density, draw_l0
-
-        activations = collect_activations(view)
-        drawn = [draw_density(activations, view, folder), draw_l0(activations, view, folder)]
-        return drawn + write_feature_cards(activations, view, options, folder)
-    return []
+    drawn: list[Path] = []
+    for reference in type(view.model).figures:
+        drawn += picture_function(reference)(view, options, folder)
+    return drawn
 
 
 def report_run(path: Path, **overrides) -> Report:
