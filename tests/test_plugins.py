@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -48,3 +49,13 @@ def test_entry_point_plugins_are_loaded(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ScaledVAELoss"
+
+
+def test_custom_model_example_runs_from_another_folder_with_the_console_script(workdir):
+    """The example's plugin module is found beside its config folder, not through the current folder."""
+    script = Path(sys.executable).parent / "vaesae"
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "vaesae"]
+    args = ["--config-dir", str(REPO / "examples" / "custom_model"), "model=linear", "dry_run=true", "experiment.device=cpu"]
+    result = subprocess.run([*command, *args], cwd=workdir, env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "LinearAutoencoder" in result.stdout

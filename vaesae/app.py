@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from vaesae.cli_args import prepare_args, rerun_command
+from vaesae.cli_args import config_dirs, prepare_args, rerun_command
 from vaesae.config.load import load_config
 from vaesae.config.redact import conceal_overrides
 from vaesae.config.resolvers import register_resolvers
@@ -79,7 +79,7 @@ def execute(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
     from vaesae.tasks.job import Job
 
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    config = load_config(cfg)
+    config = load_config(cfg, [Path(folder) for folder in config_dirs(hydra_cfg)])
     job = Job(config, run_dir, task_hooks(), list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
     result = task_runner(config.task)(job)
     if config.dry_run:

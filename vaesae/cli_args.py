@@ -130,6 +130,12 @@ def prepare_args(args: list[str]) -> list[str]:
     return [*options, *preset, *overrides, *(s for s in settings if _key(s) not in given)]
 
 
+def config_dirs(hydra_cfg: DictConfig) -> list[str]:
+    """The ``--config-dir`` folders of this run, as Hydra recorded them."""
+    sources = hydra_cfg.runtime.config_sources
+    return [s.path for s in sources if s.provider == "command-line" and s.schema == "file"]
+
+
 def rerun_command(hydra_cfg: DictConfig) -> str:
     """The command line that runs this job again, as one job, without any ``checkpoint.resume``.
 
@@ -137,10 +143,7 @@ def rerun_command(hydra_cfg: DictConfig) -> str:
     continues that job alone. ``++`` added by ``as_config_key`` is dropped: the
     command gets it again.
     """
-    args = []
-    for source in hydra_cfg.runtime.config_sources:
-        if source.provider == "command-line" and source.schema == "file":
-            args += ["--config-dir", source.path]
+    args = [arg for folder in config_dirs(hydra_cfg) for arg in ("--config-dir", folder)]
     if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
         args += ["--config-name", hydra_cfg.job.config_name]
     for arg in hydra_cfg.overrides.task:

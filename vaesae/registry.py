@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Callable, Generic, TypeVar
+import sys
+from pathlib import Path
+from typing import Callable, Generic, Sequence, TypeVar
 
 from vaesae.errors import ConfigError
 
@@ -92,8 +94,16 @@ def load_builtins() -> None:
         entry_point.load()
 
 
-def import_plugins(modules: list[str]) -> None:
-    """Import user modules named in the config's ``plugins`` list so they can register parts."""
+def import_plugins(modules: list[str], folders: Sequence[Path] = ()) -> None:
+    """Import user modules named in the config's ``plugins`` list so they can register parts.
+
+    ``folders`` (the user's config folders) are searched first, so a module
+    kept beside the config is found whatever the entry point (the ``vaesae``
+    script, ``python -m vaesae``) and whatever the current folder.
+    """
+    for folder in reversed([str(Path(f).resolve()) for f in folders]):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     problems = []
     for index, module in enumerate(modules):
         try:

@@ -97,6 +97,13 @@ def resume_hint(job: Job, checkpointing: Checkpointing) -> Iterator[None]:
         raise OutputError(f"{error}; once it can be written again, resume with: {command}") from None
 
 
+def raise_if_interrupted(trainer: Trainer) -> None:
+    """A signal that came after the last batch (while the pictures were drawn) still ends the run with its status."""
+    if trainer.interrupt is not None:
+        reason, exit_code = trainer.interrupt
+        raise TrainingInterrupted(f"{reason} after the last epoch, while the pictures were drawn", exit_code)
+
+
 def run_train(job: Job) -> float | None:
     """Train (or continue, see ``checkpoint.resume``) and return the best value of ``checkpoint.metric``.
 
@@ -145,6 +152,7 @@ def run_train(job: Job) -> float | None:
         restore_trainer(trainer, resume)
     with resume_hint(job, checkpointing), stop_on_signals(trainer):
         trainer.fit(train_loader, cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
+        raise_if_interrupted(trainer)
     best = checkpointing.best_value
     if best is None or not math.isfinite(best):
         raise VaesaeError(f"checkpoint.metric {cfg.checkpoint.metric!r} never had a finite value; no best model")
