@@ -115,3 +115,34 @@ def test_no_import_cycle_between_subpackages():
     graph = package_graph()
     cycle = find_cycle(graph)
     assert cycle is None, f"import cycle between vaesae's subpackages: {' -> '.join(cycle)}"
+
+
+PICTURE_PLUGIN = '''
+from pathlib import Path
+
+from vaesae import register_model
+from vaesae.models.vae import VAE
+
+
+def draw_rows(view, options, folder: Path) -> list[Path]:
+    path = folder / "plugin_rows.txt"
+    path.write_text(f"{type(view.model).__name__} on {view.loader.num_rows} rows")
+    return [path]
+
+
+@register_model("PictureVAE")
+class PictureVAE(VAE):
+    figures = ("picture_plugin:draw_rows",)
+'''
+
+
+@pytest.mark.slow
+def test_a_plugin_model_draws_the_pictures_it_names(cli, workdir):
+    (workdir / "plugins").mkdir()
+    (workdir / "plugins" / "picture_plugin.py").write_text(PICTURE_PLUGIN)
+    result = cli("--config-dir", "plugins", "plugins=[picture_plugin]", "model.class=PictureVAE",
+                 "train.epochs=1", "experiment.device=cpu")
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = workdir / "experiments/vae/demo/figures"
+    assert (figures / "plugin_rows.txt").read_text().startswith("PictureVAE on ")
+    assert (figures / "loss_curves.png").is_file() and not (figures / "vae_latent_kl.png").exists()

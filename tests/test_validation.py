@@ -267,3 +267,13 @@ def test_dry_run_refuses_a_folder_that_already_holds_checkpoints(cli, project):
     assert result.returncode == 2
     assert "already holds checkpoints (best_model.pt)" in output_of(result)
     assert (checkpoints / "best_model.pt").read_bytes() == b"earlier run"
+
+
+def test_user_config_including_the_preset_gets_vaesae_hydra_settings(cli, workdir):
+    (workdir / "mine.yaml").write_text((DOCUMENTED / "train_vae.yaml").read_text().replace(
+        "experiment:", "defaults:\n  - hydra/preset: vaesae\n  - _self_\n\nexperiment:", 1))
+    result = cli("--config-dir", str(workdir), "--config-name", "mine", "--cfg", "hydra")
+    assert result.returncode == 0, output_of(result)
+    hydra = OmegaConf.to_container(OmegaConf.create(result.stdout).hydra, resolve=False)
+    assert hydra["run"]["dir"] == "${experiment.output_dir}/${experiment.name}" and hydra["job"]["chdir"] is False
+    assert hydra["callbacks"]["vaesae_output_folder"]["_target_"] == "vaesae.output_check.OutputFolderCheck"
