@@ -8,72 +8,54 @@ The plot reads a results table with one row per job and these columns:
 ``mode``        ``min`` or ``max``: which way is better
 ``best_value``  the best value of that metric over the job's epochs
 ``best_epoch``  the epoch it was reached
-any other       one column per override, named by its key (``train.loss.params.beta``), holding its value
+any other       one column per swept key (``train.loss.params.beta``), holding the job's exact value
 
-``sweep_table`` builds that table from the job folders of a sweep (each has
-``.hydra/train/overrides.yaml``, ``config.yaml`` and ``metrics.jsonl``), so the
-picture needs nothing but what the jobs wrote; the table is saved beside it.
+``sweep_table`` builds that table from the job folders of a sweep (their
+``status.json`` and ``metrics.jsonl``, read by ``vaesae.engine.run_layout``),
+so the picture needs nothing but what the jobs wrote; the table is saved beside it.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pandas as pd
-import yaml
 
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.report.canvas import HIGHLIGHT, grid_shape, new_figure, save, wants_log_scale
-from vaesae.report.run_folder import CONFIG, ReportError, RunFolder
+from vaesae.engine.run_layout import COMPLETED, STATUS, JobRecord, sweep_records
+from vaesae.report.run_folder import ReportError
 
 RESULTS_FILE = "sweep_results.csv"
 FIXED_COLUMNS = ("job", "status", "metric", "mode", "best_value", "best_epoch")
-COMPLETED = "completed"
-OVERRIDES = Path(".hydra") / "train" / "overrides.yaml"
 POINT_COLOR = "#1f77b4"
 MAX_ANNOTATED = 12
 
 
 def job_folders(sweep_dir: Path) -> list[Path]:
-    """Training jobs of a sweep, in job-number order."""
-    jobs = [p for p in sweep_dir.iterdir() if p.is_dir() and (p / OVERRIDES).is_file()] if sweep_dir.is_dir() else []
-    return sorted(jobs, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
+    """The folders of a sweep's jobs that have started, in job-number order."""
+    records = sweep_records(sweep_dir) if sweep_dir.is_dir() else []
+    return [r.folder for r in sorted(records, key=lambda r: r.status.num) if r.folder.is_dir()]
 
 
-def parse_override(text: str) -> tuple[str, object]:
-    """``key=value`` (also ``+key=``, ``++key=``, ``~key``) as (key, value typed as YAML reads it)."""
-    if text.startswith("~"):
-        return text.lstrip("~").split("=", 1)[0], "(removed)"
-    key, _, value = text.lstrip("+").partition("=")
-    try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        parsed = value
-    return key, parsed if isinstance(parsed, (int, float, str, bool)) else value
-
-
-def job_row(folder: Path) -> dict[str, object]:
-    overrides = yaml.safe_load((folder / OVERRIDES).read_text()) or []
-    row: dict[str, object] = {"job": folder.name, "status": "no result", "metric": "", "mode": "",
-                              "best_value": np.nan, "best_epoch": np.nan}
-    if (folder / CONFIG).is_file():
-        try:
-            run = RunFolder.open(folder)
-        except ReportError:
-            run = None
-        if run is not None:
-            best = run.best()
-            row.update(metric=run.metric, mode=run.mode)
-            if best is not None:
-                row.update(status=COMPLETED, best_value=best[run.metric], best_epoch=int(best["epoch"]))
-    return {**row, **dict(parse_override(str(text)) for text in overrides)}
+def job_row(record: JobRecord) -> dict[str, object]:
+    """A job's row in the results table: ``completed`` only for a finished job with a finite best value."""
+    best = record.result.best
+    done = record.succeeded and best is not None and math.isfinite(best)
+    return {"job": record.folder.name, "status": COMPLETED if done else record.state,
+            "metric": record.status.metric or "", "mode": record.status.mode or "",
+            "best_value": best if best is not None else np.nan,
+            "best_epoch": record.result.best_epoch if record.result.best_epoch is not None else np.nan,
+            **record.status.values}
 
 
 def sweep_table(sweep_dir: Path) -> pd.DataFrame:
-    jobs = job_folders(sweep_dir)
-    if not jobs:
-        raise ReportError(f"{sweep_dir}: no sweep jobs found (sub-folders with {OVERRIDES})")
-    return pd.DataFrame([job_row(folder) for folder in jobs])
+    records = sorted(sweep_records(sweep_dir), key=lambda r: r.status.num) if sweep_dir.is_dir() else []
+    if not records:
+        raise ReportError(f"{sweep_dir}: no sweep jobs found (sub-folders with {STATUS})")
+    return pd.DataFrame([job_row(record) for record in records])
 
 
 def read_sweep_results(path: Path) -> pd.DataFrame:

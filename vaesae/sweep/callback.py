@@ -14,7 +14,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from vaesae.sweep.summary import SUMMARY_CSV, collect, format_table, write_csv
+from vaesae.sweep.summary import SUMMARY_CSV, refresh_summary
 
 log = logging.getLogger("vaesae")
 
@@ -29,12 +29,10 @@ def failed_jobs() -> list[str]:
 class SweepSummary(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        rows = collect(sweep_dir)
+        rows = refresh_summary(sweep_dir)
         if not rows:
             return
-        path = write_csv(rows, sweep_dir / SUMMARY_CSV)
-        print(format_table(rows, sweep_dir), flush=True)
-        _failed[:] = [row.status.folder for row in rows if not row.succeeded]
+        _failed[:] = [row.folder.name for row in rows if not row.succeeded]
         if _failed:
             log.error("%d of %d job(s) failed: %s", len(_failed), len(rows), ", ".join(_failed))
-        log.info("sweep summary: %s", path)
+        log.info("sweep summary: %s", sweep_dir / SUMMARY_CSV)

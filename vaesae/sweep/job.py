@@ -29,7 +29,9 @@ from omegaconf import DictConfig, OmegaConf
 from vaesae.config.schema import RootConfig
 from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
-from vaesae.sweep.status import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
+from vaesae.engine.run_layout import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
+from vaesae.sweep.folders import swept_values
+from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
 
 log = logging.getLogger("vaesae")
@@ -57,6 +59,8 @@ def start_status(cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path) -> JobSt
         attempt=earlier.attempt + 1 if earlier else 1,
         host=socket.gethostname(),
         pid=os.getpid(),
+        earlier_wall_time_s=(earlier.wall_time_s or 0.0) if earlier else 0.0,
+        values=swept_values(hydra_cfg.overrides.task, hydra_cfg.job.config.override_dirname.exclude_keys),
     )
     write_status(run_dir, status)
     return status
@@ -72,9 +76,11 @@ def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
 
 
 def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
+    """Record how the job ended (its wall time summing every attempt) and refresh the sweep's summary."""
     status.status, status.error = outcome, error
-    status.wall_time_s = round(time.perf_counter() - started, 3)
+    status.wall_time_s = round(status.earlier_wall_time_s + time.perf_counter() - started, 3)
     write_status(run_dir, status)
+    refresh_summary(run_dir.parent)
 
 
 def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig) -> float | JobFailure | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from vaesae.engine.callbacks import Callback, Metrics
 from vaesae.engine.checkpoint_io import digest_path
-from vaesae.engine.checkpointing import BEST, LAST
+from vaesae.engine.run_layout import model_checkpoint
 from vaesae.report import figure_files
 from vaesae.tracking.run import TrackedRun
 
@@ -54,10 +54,8 @@ class MlflowCallback(Callback):
             self.run.log_artifact(path, "figures")
 
     def upload_checkpoint(self) -> None:
-        """The best checkpoint, or the last one when ``save_strategy: last`` keeps no best."""
-        for name in (BEST, LAST):
-            path = self.checkpoint_dir / name
-            if path.is_file():
-                self.run.log_artifact(path, "checkpoints")
-                self.run.log_artifact(digest_path(path), "checkpoints")
-                return
+        """The run's model: the best checkpoint, or the last one when ``save_strategy: last`` keeps no best."""
+        path = model_checkpoint(self.checkpoint_dir)
+        if path is not None:
+            self.run.log_artifact(path, "checkpoints")
+            self.run.log_artifact(digest_path(path), "checkpoints")
