@@ -36,7 +36,7 @@ HYDRA_SETTINGS = (
     "++hydra.callbacks.vaesae_output_folder._target_=vaesae.output_check.OutputFolderCheck",
 )
 RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
-SWITCH = re.compile(r"^[+]*(dry_run|plugins|checkpoint\.resume|checkpoint\.resume_force)=")
+SWITCH = re.compile(r"^[+]*(dry_run|overwrite_outputs|plugins|checkpoint\.resume|checkpoint\.resume_force)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",

@@ -16,7 +16,6 @@ process is gone is ``interrupted``.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import socket
@@ -33,8 +32,7 @@ from vaesae.errors import CheckpointError
 CONFIG, METRICS, STATUS, CHECKPOINTS, LOG = "config.yaml", "metrics.jsonl", "status.json", "checkpoints", "vaesae.log"
 RUNNING, COMPLETED, FAILED, INTERRUPTED, NOT_STARTED = "running", "completed", "failed", "interrupted", "not started"
 EPOCH_FILE = re.compile(r"^epoch_([0-9]+)\.pt$")
-
-log = logging.getLogger("vaesae")
+SWEEP_PLAN = "sweep.json"
 
 
 def checkpoint_folder(path: Path) -> Path:
@@ -165,9 +163,6 @@ def run_result(run_dir: Path, metric: str | None, mode: str | None) -> RunResult
     )
 
 
-SWEEP_PLAN = "sweep.json"
-
-
 @dataclass
 class JobRecord:
     """One job of a sweep as its folder tells it: ``status.json``, its true state and its results."""
@@ -226,12 +221,19 @@ def sweep_records(sweep_dir: Path) -> list[JobRecord]:
     return sorted(records.values(), key=JobRecord.rank_key)
 
 
-def best_job_of(sweep_dir: Path) -> Path:
-    """The folder of the sweep's best completed job by its ``checkpoint.metric``."""
+def best_job(sweep_dir: Path) -> JobRecord | None:
+    """The sweep's best completed job by its ``checkpoint.metric``; None while none has a value."""
     ranked = [record for record in sweep_records(sweep_dir) if record.succeeded and record.result.best is not None]
-    if not ranked:
-        raise CheckpointError(f"checkpoint.path: the sweep {sweep_dir} has no completed job with a value of its metric yet")
-    best = ranked[0]
-    log.info("checkpoint.path: sweep %s -> its best job %s (%s = %.6g)",
-             sweep_dir, best.folder.name, best.status.metric, best.result.best)
-    return best.folder
+    return ranked[0] if ranked else None
+
+
+def owning_run(path: Path) -> Path:
+    """The run folder ``checkpoint.path`` points into: a checkpoint file's run, a sweep's best job, else ``path``."""
+    if path.is_file():
+        return path.parent.parent if path.parent.name == CHECKPOINTS else path.parent
+    if path.name == CHECKPOINTS:
+        return path.parent
+    if path.is_dir() and is_sweep(path):
+        record = best_job(path)
+        return record.folder if record else path
+    return path
