@@ -8,6 +8,7 @@ from omegaconf import OmegaConf
 from vaesae.demo_data import demo_path
 from vaesae.engine.run_layout import owning_run
 from vaesae.sweep.folders import job_folder_name
+from vaesae.sweep.plan import choose_sweep_dir
 
 OUTPUT_KIND = {"extract": "embeddings", "predict": "predictions"}
 
@@ -27,7 +28,7 @@ def embeddings_of(source: str, split: str) -> str:
 
 def register_resolvers() -> None:
     resolvers = (("vaesae_demo", demo_path), ("vaesae_output", default_output), ("vaesae_embeddings", embeddings_of),
-                 ("vaesae_job_dir", job_folder_name))
+                 ("vaesae_job_dir", job_folder_name), ("vaesae_sweep_dir", choose_sweep_dir))
     for name, function in resolvers:
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, function)

@@ -200,7 +200,7 @@ def read_plan(sweep_dir: Path) -> dict[str, Any]:
     return plan if isinstance(plan, dict) else {}
 
 
-def planned_jobs(sweep_dir: Path, plan: dict[str, Any]) -> list[JobStatus]:
+def placeholder_statuses(plan: dict[str, Any]) -> list[JobStatus]:
     """Placeholders for the jobs the plan lists, as they stand before they start."""
     jobs = plan.get("jobs") or []
     return [JobStatus(num=int(job["num"]), folder=job["folder"], overrides=list(job["overrides"]),
@@ -215,7 +215,7 @@ def is_sweep(path: Path) -> bool:
 def sweep_records(sweep_dir: Path) -> list[JobRecord]:
     """Every job of a sweep, started or only planned, best first."""
     records = {p.parent.name: job_record(p.parent) for p in sweep_dir.glob(f"*/{STATUS}")}
-    for planned in planned_jobs(sweep_dir, read_plan(sweep_dir)):
+    for planned in placeholder_statuses(read_plan(sweep_dir)):
         if planned.folder not in records:
             records[planned.folder] = job_record(sweep_dir / planned.folder, planned)
     return sorted(records.values(), key=JobRecord.rank_key)

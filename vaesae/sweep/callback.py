@@ -14,6 +14,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from vaesae.sweep.plan import write_plan
 from vaesae.sweep.summary import SUMMARY_CSV, refresh_summary
 
 log = logging.getLogger("vaesae")
@@ -27,6 +28,9 @@ def failed_jobs() -> list[str]:
 
 
 class SweepSummary(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        write_plan(config)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         rows = refresh_summary(sweep_dir)

@@ -75,6 +75,15 @@ def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
     log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
 
 
+def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
+    """A job that a resumed sweep (``checkpoint.resume=auto``) finds completed is not run again."""
+    earlier = read_status(run_dir)
+    if earlier is None or earlier.status != COMPLETED or OmegaConf.select(cfg, "checkpoint.resume", default=None) != AUTO:
+        return None
+    log.info("job %s completed in an earlier attempt; skipped", run_dir.name)
+    return earlier
+
+
 def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
     """Record how the job ended (its wall time summing every attempt) and refresh the sweep's summary."""
     status.status, status.error = outcome, error
@@ -86,6 +95,9 @@ def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error
 def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig) -> float | JobFailure | None:
     """Run ``task`` as one job of a multirun, with its CPU share, recording how it ended."""
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    done = finished_earlier(cfg, run_dir)
+    if done is not None:
+        return done.best_value
     cpus = share_cpus(cfg, hydra_cfg.launcher)
     if cpus is not None:
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)

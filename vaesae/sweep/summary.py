@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from vaesae.engine.checkpoint_io import atomic_write_bytes
-from vaesae.engine.run_layout import FAILED, INTERRUPTED, LOG, NOT_STARTED, JobRecord, sweep_records
+from vaesae.engine.run_layout import FAILED, INTERRUPTED, LOG, NOT_STARTED, JobRecord, read_plan, sweep_records
 
 SUMMARY_CSV = "summary.csv"
 TABLE_METRICS = ("train_loss",)
@@ -82,6 +82,9 @@ def format_table(rows: list[JobRecord], sweep_dir: Path) -> str:
         if row.state in (FAILED, INTERRUPTED):
             error = " ".join(line.strip() for line in (row.status.error or "did not finish").splitlines())
             text.append(f"{row.folder.name} {row.state}: {error} (log: {row.folder / LOG})")
+    command = read_plan(sweep_dir).get("command")
+    if command and any(row.state in (INTERRUPTED, NOT_STARTED) for row in rows):
+        text.append(f"continue this sweep with: {command}")
     return "\n".join([f"sweep {sweep_dir}: {len(rows)} job(s) ({state_counts(rows)})", *text])
 
 
