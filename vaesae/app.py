@@ -21,7 +21,7 @@ from vaesae.config.redact import conceal_overrides
 from vaesae.config.store import register_configs
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
-from vaesae.sweep.callback import failed_jobs
+from vaesae.sweep.callback import exit_status
 
 if TYPE_CHECKING:
     from vaesae.sweep.job import JobFailure
@@ -94,5 +94,5 @@ def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
     sys.argv = [sys.argv[0], *prepare_args(conceal_overrides(sys.argv[1:]))]
     hydra_main()
-    if failed_jobs():
-        sys.exit(1)
+    if exit_status():
+        sys.exit(exit_status())

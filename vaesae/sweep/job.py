@@ -7,7 +7,8 @@ written. A failed job therefore logs its error (a user error as one message, a
 bug with its traceback) into its own log and ``status.json``, and returns a
 ``JobFailure`` in place of its metric. The summary callback then turns any
 failure into a non-zero exit status at the end. An interrupted job (Ctrl-C,
-SIGTERM) is the exception: the user asked the whole sweep to stop.
+SIGTERM) saves its state, is marked ``interrupted`` and stops the whole sweep
+(``vaesae.sweep.stopping``): jobs not yet started do not start.
 
 A job that starts in a folder an earlier attempt of it left (a Slurm requeue
 after preemption or time-out, a Ray retry) continues that attempt's training
@@ -31,6 +32,7 @@ from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
 from vaesae.engine.run_layout import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
 from vaesae.sweep.folders import swept_values
+from vaesae.sweep.stopping import request_stop, stop_requested, worker_ignores_stop_signals
 from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
 
@@ -98,6 +100,14 @@ def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: 
     done = finished_earlier(cfg, run_dir)
     if done is not None:
         return done.best_value
+    if stop_requested(run_dir.parent) is not None:
+        log.info("job %s not started: the sweep is stopping", run_dir.name)
+        return None
+    with worker_ignores_stop_signals():
+        return run_recorded(task, cfg, hydra_cfg, run_dir)
+
+
+def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path):
     cpus = share_cpus(cfg, hydra_cfg.launcher)
     if cpus is not None:
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
@@ -108,8 +118,9 @@ def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: 
         status.best_value = task()
     except Interrupted as stop:
         log.error("%s", stop)
+        request_stop(run_dir.parent, stop.exit_code)
         finish(run_dir, status, INTERRUPTED, started, str(stop))
-        raise SystemExit(stop.exit_code) from None
+        return None
     except VaesaeError as error:
         log.error("%s", error)
         finish(run_dir, status, FAILED, started, str(error))
