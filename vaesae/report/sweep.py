@@ -109,8 +109,9 @@ def draw_parameter(axes, done: pd.DataFrame, key: str, best_job: str, connect: b
 def draw_sweep(table: pd.DataFrame, folder: Path, name: str) -> Path:
     """The picture of a results table (layout in the module docstring), saved as ``sweep_{metric}.png``."""
     done = table[table["status"] == COMPLETED].copy()
-    metric = str(done["metric"].mode().iat[0]) if len(done) else "checkpoint.metric"
-    mode = str(done["mode"].mode().iat[0]) if len(done) else "min"
+    known = table[table["metric"].notna() & (table["metric"].astype(str) != "")]
+    metric = str(known["metric"].mode().iat[0]) if len(known) else "checkpoint.metric"
+    mode = str(known["mode"].mode().iat[0]) if len(known) else "min"
     keys = swept_parameters(table) or ["job"]
     rows, cols = grid_shape(len(keys), 3)
     figure = new_figure(max(7.5, 4.6 * cols), 3.9 * rows + 0.7)

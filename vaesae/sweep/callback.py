@@ -18,6 +18,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from vaesae.engine.run_layout import read_plan
+from vaesae.sweep.metric_check import warn_if_incomparable
 from vaesae.sweep.plan import write_plan
 from vaesae.sweep.stopping import SweepStopper
 from vaesae.sweep.summary import SUMMARY_CSV, refresh_summary, state_counts
@@ -45,6 +46,7 @@ class SweepSummary(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         write_plan(config)
+        warn_if_incomparable(config)
         _stopper[:] = [SweepStopper(sweep_dir)]
         _stopper[0].install()
 
