@@ -111,7 +111,7 @@ def run_train(job: Job) -> float | None:
     callbacks.append(checkpointing)
     if cfg.report.figures:
         callbacks.append(DrawFigures(job.run_dir))
-    callbacks.append(MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir))
+    callbacks.append(MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir, cfg.checkpoint.metric, cfg.checkpoint.mode))
     model.initialize_from_data(train_loader.tensors)
     trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:
