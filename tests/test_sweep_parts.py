@@ -113,6 +113,14 @@ def test_summary_ranks_best_first_and_failures_last(tmp_path):
     assert "1_lr-1 failed: training loss became nan at epoch 2" in text
 
 
+def test_a_metrics_line_cut_short_by_a_kill_is_skipped(tmp_path):
+    folder = job(tmp_path, 0, COMPLETED, [3.0, 2.0, 1.0])
+    text = (folder / "metrics.jsonl").read_text()
+    (folder / "metrics.jsonl").write_text(text[:-12])
+    (row,) = collect(tmp_path)
+    assert (row.result.best, row.result.epochs) == (2.0, 2)
+
+
 def test_summary_ranks_by_the_checkpoint_mode(tmp_path):
     job(tmp_path, 0, COMPLETED, [0.7], mode="max")
     job(tmp_path, 1, COMPLETED, [0.9], mode="max")
