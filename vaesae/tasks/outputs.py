@@ -9,6 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.engine.checkpoint_io import atomic_write_bytes
+from vaesae.engine.run_layout import owning_run
 from vaesae.errors import VaesaeError
 
 OVERWRITE_KEY = "overwrite_outputs"
@@ -45,16 +46,17 @@ def output_file(path_text: str, key: str) -> Path:
 
 
 def source_file(output: Path) -> Path:
-    """``train_embeddings.npy.source.json``: which task and checkpoint wrote ``output``."""
+    """``train_embeddings.npy.source.json``: which task wrote ``output``, from the model of which run."""
     return output.with_name(output.name + ".source.json")
 
 
 def output_source(task: str, checkpoint: Path) -> dict[str, str]:
-    return {"task": task, "checkpoint": str(checkpoint.resolve())}
+    """The task and the run folder of its checkpoint: another checkpoint of the same run is the same model's."""
+    return {"task": task, "run": str(owning_run(checkpoint).resolve())}
 
 
 def claim_output(output: Path, task: str, checkpoint: Path, overwrite: bool) -> None:
-    """Refuse to replace an output that another task or another model wrote, unless ``overwrite``."""
+    """Refuse to replace an output that another task or another run's model wrote, unless ``overwrite``."""
     if overwrite or not output.exists():
         return
     try:
@@ -63,7 +65,7 @@ def claim_output(output: Path, task: str, checkpoint: Path, overwrite: bool) -> 
         earlier = None
     if earlier == output_source(task, checkpoint):
         return
-    written_by = f"task={earlier.get('task')} from {earlier.get('checkpoint')}" if isinstance(earlier, dict) else "an unknown source"
+    written_by = f"task={earlier.get('task')} from the model of {earlier.get('run')}" if isinstance(earlier, dict) else "an unknown source"
     raise VaesaeError(
         f"{output} already holds the output of {written_by}; this run is task={task} from {checkpoint}. "
         f"Choose another output path, or add {OVERWRITE_KEY}=true to replace it"
