@@ -4,4 +4,4 @@
 # Needs: pip install -c constraints.txt -e ".[optuna]"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-"${PYTHON:-python}" -m vaesae -m --config-dir "$here/configs" hydra/sweeper=vaesae_optuna "$@"
+"${PYTHON:-python}" -m vaesae -m --config-dir "$here/configs" hydra/sweeper=vaesae_optuna checkpoint.metric=val_elbo "$@"

@@ -6,4 +6,4 @@
 set -euo pipefail
 launcher=vaesae_slurm
 if [ "${LOCAL:-0}" = 1 ]; then launcher=vaesae_submitit_local; fi
-"${PYTHON:-python}" -m vaesae -m hydra/launcher=$launcher train.loss.params.beta=0.5,1,2 "$@"
+"${PYTHON:-python}" -m vaesae -m hydra/launcher=$launcher train.loss.params.beta=0.5,1,2 checkpoint.metric=val_elbo "$@"

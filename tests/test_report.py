@@ -135,7 +135,7 @@ def test_three_job_sweep_gets_a_summary_picture(cli, workdir):
     done = cli("train.loss.params.beta=0.5,1,2", *FAST_TRAIN, "-m")
     assert done.returncode == 0, done.stdout + done.stderr
     (sweep,) = (workdir / "experiments/vae/demo/sweeps").iterdir()
-    for job in ("0_beta=0.5", "1_beta=1", "2_beta=2"):
+    for job in ("0_beta-0.5", "1_beta-1", "2_beta-2"):
         assert_picture(sweep / job / "figures/loss_curves.png")
     assert_picture(sweep / "figures/sweep_val_loss.png")
     results = pd.read_csv(sweep / "figures/sweep_results.csv")

@@ -12,7 +12,7 @@ from vaesae.report.cards import categorical_lift, numerical_shift, strongest, su
 from vaesae.report.canvas import style
 from vaesae.engine.improvement import best_row
 from vaesae.report.run_folder import early_stop_epoch
-from vaesae.report.sweep import draw_sweep, parse_override, read_sweep_results, swept_parameters
+from vaesae.report.sweep import draw_sweep, read_sweep_results, swept_parameters
 
 
 def rows(values: list[float], key: str = "val_loss") -> list[dict]:
@@ -56,13 +56,6 @@ def test_strongest_rows_are_active_and_at_least_top_rows():
     assert list(strongest(values, top_rows=2)) == [1, 4, 2]
     assert list(strongest(values, top_rows=10)) == [1, 4, 2]
     assert len(strongest(np.arange(1000, dtype=float), top_rows=10)) == 50
-
-
-def test_overrides_are_typed_as_yaml_reads_them():
-    assert parse_override("train.loss.params.beta=0.5") == ("train.loss.params.beta", 0.5)
-    assert parse_override("+model.params.k=4") == ("model.params.k", 4)
-    assert parse_override("model.params.hidden_dims=[64,32]") == ("model.params.hidden_dims", "[64,32]")
-    assert parse_override("~val") == ("val", "(removed)")
 
 
 def test_swept_parameters_are_the_overrides_that_vary():

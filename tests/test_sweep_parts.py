@@ -11,19 +11,27 @@ import torch
 from omegaconf import OmegaConf
 
 from vaesae.cli_args import prepare_args
-from vaesae.sweep.folders import job_folder_name
+from vaesae.sweep.folders import job_folder_name, swept_values
 from vaesae.sweep.job import continue_earlier_attempt
 from vaesae.sweep.resources import cap_loader_workers, cpu_share, share_cpus
 from vaesae.sweep.settings import fixed_keys, sweep_settings
-from vaesae.sweep.status import COMPLETED, FAILED, JobStatus, write_status
+from vaesae.engine.run_layout import COMPLETED, FAILED, JobStatus, write_status
 from vaesae.sweep.summary import collect, format_table, write_csv
 
 
 def test_job_folder_names_show_the_swept_values_briefly():
     overrides = ["train.epochs=2", "train.loss.params.beta=0.5", "model.params.hidden_dims=[64,32]"]
-    assert job_folder_name(3, overrides, ["train.epochs"]) == "3_beta=0.5,hidden_dims=[64,32]"
-    assert job_folder_name(0, ["data.train_path=/tmp/x y.csv", "~val"]) == "0_train_path=_tmp_x_y.csv,~val"
+    assert job_folder_name(3, overrides, ["train.epochs"]) == "3_beta-0.5+hidden_dims-64-32"
+    assert job_folder_name(0, ["data.train_path=/tmp/x y.csv", "~val"]) == "0_no-val+train_path-_tmp_x_y.csv"
+    assert job_folder_name(4, ["+train.loss.params.beta=0.17885175001727033", "model.params.latent_dim=16"]) == \
+        "4_beta-0.1789+latent_dim-16"
     assert job_folder_name(1, []) == "1"
+
+
+def test_status_keeps_the_exact_swept_values():
+    overrides = ["train.epochs=2", "+train.loss.params.beta=0.17885175001727033", "model.params.hidden_dims=[64,32]"]
+    assert swept_values(overrides, ["train.epochs"]) == {
+        "train.loss.params.beta": 0.17885175001727033, "model.params.hidden_dims": "[64,32]"}
 
 
 def test_long_job_folder_names_end_in_a_hash_and_stay_distinct():
@@ -77,8 +85,9 @@ def test_a_parallel_job_keeps_to_its_share(monkeypatch):
 
 def job(tmp_path, num, status, values, mode="min", error=None):
     """A job folder as a finished job leaves it: status.json, metrics.jsonl, a checkpoint."""
-    folder = tmp_path / f"{num}_lr={num}"
-    write_status(folder, JobStatus(num, folder.name, [f"lr={num}"], "val_loss", mode, status, error=error, wall_time_s=1.5))
+    folder = tmp_path / f"{num}_lr-{num}"
+    write_status(folder, JobStatus(num, folder.name, [f"lr={num}"], "val_loss", mode, status, error=error,
+                                   wall_time_s=1.5, values={"lr": num}))
     lines = [{"epoch": float(e), "train_loss": 9.0, "val_loss": v} for e, v in enumerate(values, 1)]
     (folder / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     if status == COMPLETED:
@@ -92,15 +101,24 @@ def test_summary_ranks_best_first_and_failures_last(tmp_path):
     job(tmp_path, 1, FAILED, [0.5], error="training loss became nan\nat epoch 2")
     job(tmp_path, 2, COMPLETED, [1.5, 1.0, None])
     rows = collect(tmp_path)
-    assert [(r.status.num, r.best, r.best_epoch, r.epochs) for r in rows] == [(2, 1.0, 2, 3), (0, 2.0, 2, 3), (1, 0.5, 1, 1)]
+    assert [(r.status.num, r.result.best, r.result.best_epoch, r.result.epochs) for r in rows] == [
+        (2, 1.0, 2, 3), (0, 2.0, 2, 3), (1, 0.5, 1, 1)]
     with write_csv(rows, tmp_path / "summary.csv").open() as handle:
         table = list(csv.DictReader(handle))
-    assert [t["job"] for t in table] == ["2_lr=2", "0_lr=0", "1_lr=1"]
-    assert table[0]["checkpoint"].endswith("2_lr=2/checkpoints/best_model.pt") and table[1]["final_val_loss"] == "2.5"
+    assert [t["job"] for t in table] == ["2_lr-2", "0_lr-0", "1_lr-1"] and [t["lr"] for t in table] == ["2", "0", "1"]
+    assert table[0]["checkpoint"].endswith("2_lr-2/checkpoints/best_model.pt") and table[1]["final_val_loss"] == "2.5"
     assert table[2]["status"] == "failed" and table[2]["checkpoint"] == ""
     text = format_table(rows, tmp_path)
-    assert "best val_loss" in text and "2_lr=2/checkpoints/best_model.pt" in text
-    assert "1_lr=1 failed: training loss became nan at epoch 2" in text
+    assert "best val_loss" in text and "2_lr-2/checkpoints/best_model.pt" in text
+    assert "1_lr-1 failed: training loss became nan at epoch 2" in text
+
+
+def test_a_metrics_line_cut_short_by_a_kill_is_skipped(tmp_path):
+    folder = job(tmp_path, 0, COMPLETED, [3.0, 2.0, 1.0])
+    text = (folder / "metrics.jsonl").read_text()
+    (folder / "metrics.jsonl").write_text(text[:-12])
+    (row,) = collect(tmp_path)
+    assert (row.result.best, row.result.epochs) == (2.0, 2)
 
 
 def test_summary_ranks_by_the_checkpoint_mode(tmp_path):

@@ -34,13 +34,13 @@ def assert_beta_sweep_failed_only_at_abc(result, workdir: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     folder = sweep_folder(workdir)
     rows = {row["job"]: row for row in summary(folder)}
-    assert set(rows) == {"0_beta=0.5", "1_beta=1", "2_beta=abc"}
-    for name in ("0_beta=0.5", "1_beta=1"):
+    assert set(rows) == {"0_beta-0.5", "1_beta-1", "2_beta-abc"}
+    for name in ("0_beta-0.5", "1_beta-1"):
         assert rows[name]["status"] == "completed" and (folder / name / "checkpoints/best_model.pt").is_file()
-    failed = json.loads((folder / "2_beta=abc/status.json").read_text())
+    failed = json.loads((folder / "2_beta-abc/status.json").read_text())
     assert failed["status"] == "failed" and "train.loss.params.beta: expected float, got 'abc'" in failed["error"]
-    assert "expected float, got 'abc'" in (folder / "2_beta=abc/vaesae.log").read_text()
-    assert "1 of 3 job(s) failed: 2_beta=abc" in result.stdout
+    assert "expected float, got 'abc'" in (folder / "2_beta-abc/vaesae.log").read_text()
+    assert "1 of 3 job(s) failed: 2_beta-abc" in result.stdout
 
 
 def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
@@ -49,12 +49,13 @@ def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
     assert "Joblib.Parallel(n_jobs=-1" in result.stdout
     folder = sweep_folder(workdir)
     rows = summary(folder)
-    assert sorted(row["job"] for row in rows) == ["0_beta=0.5", "1_beta=1", "2_beta=2"]
+    assert sorted(row["job"] for row in rows) == ["0_beta-0.5", "1_beta-1", "2_beta-2"]
     bests = [float(row["best"]) for row in rows]
     assert bests == sorted(bests) and all(row["status"] == "completed" for row in rows)
     for row in rows:
         assert Path(row["checkpoint"]).is_file() and row["best_epoch"] == "2" and float(row["wall_time_s"]) > 0
-        assert row["overrides"].endswith(f"train.loss.params.beta={row['job'].split('=')[1]}")
+        assert row["overrides"].endswith(f"train.loss.params.beta={row['job'].split('-')[1]}")
+        assert row["train.loss.params.beta"] == row["job"].split("-")[1]
         assert float(row["final_val_loss"]) > 0
         assert "job {}: 1 CPU thread(s)".format(row["job"][0]) in (folder / row["job"] / "vaesae.log").read_text()
     table = result.stdout[result.stdout.index(f"sweep {folder.relative_to(workdir)}"):]
@@ -92,19 +93,19 @@ def test_a_crashing_job_records_its_traceback_and_the_others_go_on(cli, workdir)
                  "+train.loss.params.fail=false,true")
     assert result.returncode == 1, result.stdout + result.stderr
     folder = sweep_folder(workdir)
-    assert {row["job"]: row["status"] for row in summary(folder)} == {"0_+fail=False": "completed", "1_+fail=True": "failed"}
-    failed = json.loads((folder / "1_+fail=True/status.json").read_text())
+    assert {row["job"]: row["status"] for row in summary(folder)} == {"0_fail-False": "completed", "1_fail-True": "failed"}
+    failed = json.loads((folder / "1_fail-True/status.json").read_text())
     assert failed["error"] == "RuntimeError: bug in the loss"
-    assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "1_+fail=True/vaesae.log").read_text()
+    assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "1_fail-True/vaesae.log").read_text()
 
 
 def test_nan_metric_is_a_failed_job_with_a_clear_message(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "hydra/launcher=basic", "train.optimizer_config.learning_rate=0.002,1e30")
     assert result.returncode == 1, result.stdout + result.stderr
     rows = {row["job"]: row for row in summary(sweep_folder(workdir))}
-    assert rows["0_learning_rate=0.002"]["status"] == "completed"
-    assert rows["1_learning_rate=1e+30"]["status"] == "failed"
-    assert "training loss became nan" in rows["1_learning_rate=1e+30"]["error"]
+    assert rows["0_learning_rate-0.002"]["status"] == "completed"
+    assert rows["1_learning_rate-1e+30"]["status"] == "failed"
+    assert "training loss became nan" in rows["1_learning_rate-1e+30"]["error"]
 
 
 def test_optuna_search_returns_the_best_parameters(cli, workdir):

@@ -29,3 +29,10 @@ def test_three_job_joblib_sweep_files_three_child_runs_under_one_parent(tmp_path
         history = client(uri).get_metric_history(run.info.run_id, "train_loss")
         assert run.info.status == "FINISHED" and sorted(m.step for m in history) == [1, 2]
     assert [a.path for a in client(uri).list_artifacts(parent.info.run_id, "summary")] == ["summary/summary.csv"]
+    for run in children:
+        assert run.data.metrics["best_epoch"] in (1, 2) and run.data.metrics["best_val_loss"] > 0
+    best = min(children, key=lambda run: run.data.metrics["best_val_loss"])
+    assert parent.data.metrics["best_val_loss"] == best.data.metrics["best_val_loss"]
+    assert parent.data.tags["vaesae.best_run_id"] == best.info.run_id
+    assert parent.data.params["train.loss.params.beta"] == best.data.params["train.loss.params.beta"]
+    assert parent.data.tags["vaesae.best_job"].endswith("_beta-" + best.data.params["train.loss.params.beta"])

@@ -20,8 +20,10 @@ from vaesae.config.load import load_config
 from vaesae.config.redact import conceal_overrides
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
-from vaesae.sweep.callback import failed_jobs
+from vaesae.sweep.callback import exit_status
 from vaesae.sweep.folders import job_folder_name
+from vaesae.sweep.plan import choose_sweep_dir
+from vaesae.tasks.outputs import default_output, embeddings_of
 
 if TYPE_CHECKING:
     from vaesae.engine.callbacks import Callback
@@ -34,7 +36,8 @@ log = logging.getLogger("vaesae")
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"
 
-register_resolvers(vaesae_job_dir=job_folder_name)
+register_resolvers(vaesae_output=default_output, vaesae_embeddings=embeddings_of,
+                   vaesae_job_dir=job_folder_name, vaesae_sweep_dir=choose_sweep_dir)
 
 
 def task_runner(task: str) -> Callable[[Job], float | None]:
@@ -58,7 +61,8 @@ def training_callbacks(job: Job, session: TrackingSession | None, config_path: P
     from vaesae.tracking.job import job_run
 
     figures = [DrawFigures(job.run_dir)] if job.cfg.report.figures else []
-    return [*figures, MlflowCallback(job_run(session, job, config_path), checkpoint_dir)]
+    stored = job.cfg.checkpoint
+    return [*figures, MlflowCallback(job_run(session, job, config_path), checkpoint_dir, stored.metric, stored.mode)]
 
 
 def task_hooks() -> TaskHooks:
@@ -119,5 +123,5 @@ def main() -> None:
         sys.exit(error.exit_code)
     sys.argv = [sys.argv[0], *args]
     hydra_main()
-    if failed_jobs():
-        sys.exit(1)
+    if exit_status():
+        sys.exit(exit_status())

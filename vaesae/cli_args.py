@@ -36,7 +36,7 @@ from vaesae.sweep.settings import sweep_settings
 
 PRESET = ("hydra/preset", "+hydra/preset=vaesae")
 RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
-CONFIG_KEY = re.compile(r"^(?![+~])(?!hydra\.)((dry_run|plugins)|[A-Za-z_][\w-]*(\.[\w-]+)+)=")
+CONFIG_KEY = re.compile(r"^(?![+~])(?!hydra\.)((dry_run|overwrite_outputs|plugins)|[A-Za-z_][\w-]*(\.[\w-]+)+)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",

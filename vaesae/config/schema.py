@@ -67,6 +67,7 @@ class ColumnsConfig:
 class DataConfig:
     columns: ColumnsConfig = MISSING
     cardinalities_path: Optional[str] = None
+    embeddings_from: Optional[str] = None
 
 
 @dataclass
@@ -163,6 +164,7 @@ class RootConfig:
 
     task: str = "train"
     dry_run: bool = False
+    overwrite_outputs: bool = False
     plugins: List[str] = field(default_factory=list)
     experiment: ExperimentConfig = MISSING
     model: Dict[str, Any] = open_dict(ClassRef, required=True, extra_keys=False)

@@ -52,5 +52,5 @@ def complete_records(path: Path) -> list[tuple[str, dict]]:
 
 
 def read_metrics(path: Path) -> list[dict[str, float | None]]:
-    with path.open() as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """The epochs of ``path``, skipping a line cut short by a kill."""
+    return [record for _, record in complete_records(path)]

@@ -16,6 +16,9 @@ from vaesae.registry import register_loss
 class VAELoss(VaesaeLoss):
     """``loss = reconstruction_weight * reconstruction + beta * warmup * kl``, averaged over rows.
 
+    ``elbo = reconstruction + kl`` (the negative evidence lower bound per row)
+    does not depend on ``beta``, so it compares runs trained with different betas.
+
     The reconstruction is the squared error summed over real-valued columns
     (``numerical_loss``) plus the cross-entropy summed over categorical columns
     (``categorical_loss``). With ``kl_warmup_epochs: N`` the KL weight rises
@@ -23,7 +26,7 @@ class VAELoss(VaesaeLoss):
     posterior collapse.
     """
 
-    components = ("loss", "reconstruction_loss", "numerical_loss", "categorical_loss", "kl_loss")
+    components = ("loss", "reconstruction_loss", "numerical_loss", "categorical_loss", "kl_loss", "elbo")
 
     def __init__(self, beta: float = 1.0, reconstruction_weight: float = 1.0, kl_warmup_epochs: int = 0):
         self.beta = float(beta)
@@ -52,4 +55,5 @@ class VAELoss(VaesaeLoss):
             "numerical_loss": numerical,
             "categorical_loss": categorical,
             "kl_loss": kl,
+            "elbo": reconstruction + kl,
         }

@@ -15,14 +15,12 @@ from typing import Any
 import yaml
 
 from vaesae.config.schema import ReportConfig
-from vaesae.engine.checkpointing import BEST, LAST
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.improvement import best_row
-from vaesae.engine.metrics_file import read_metrics
+from vaesae.engine.run_layout import CONFIG, METRICS, model_checkpoint, run_metrics
 from vaesae.engine.trainer import TrainState
 from vaesae.errors import VaesaeError
 
-CONFIG, METRICS = "config.yaml", "metrics.jsonl"
 Row = dict[str, Any]
 
 
@@ -81,7 +79,7 @@ class RunFolder:
         if missing:
             raise ReportError(f"{path}: not a finished training run folder (missing {', '.join(missing)})")
         config = read_yaml(config_path)
-        metrics = [{k: (math.nan if v is None else v) for k, v in row.items()} for row in read_metrics(metrics_path)]
+        metrics = [{k: (math.nan if v is None else v) for k, v in row.items()} for row in run_metrics(path)]
         return cls(path, config, metrics)
 
     @property
@@ -111,11 +109,10 @@ class RunFolder:
         return early_stop_epoch(self.metrics, self.config)
 
     def checkpoint(self) -> Path:
-        for name in (BEST, LAST):
-            candidate = self.path / "checkpoints" / name
-            if candidate.is_file():
-                return candidate
-        raise ReportError(f"{self.path}: no {BEST} or {LAST} under checkpoints/")
+        found = model_checkpoint(self.path)
+        if found is None:
+            raise ReportError(f"{self.path}: no checkpoint under checkpoints/")
+        return found
 
     def split(self) -> str:
         """The split the pictures describe: validation when configured, else test, else train."""

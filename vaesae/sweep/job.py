@@ -7,7 +7,8 @@ written. A failed job therefore logs its error (a user error as one message, a
 bug with its traceback) into its own log and ``status.json``, and returns a
 ``JobFailure`` in place of its metric. The summary callback then turns any
 failure into a non-zero exit status at the end. An interrupted job (Ctrl-C,
-SIGTERM) is the exception: the user asked the whole sweep to stop.
+SIGTERM) saves its state, is marked ``interrupted`` and stops the whole sweep
+(``vaesae.sweep.stopping``): jobs not yet started do not start.
 
 A job that starts in a folder an earlier attempt of it left (a Slurm requeue
 after preemption or time-out, a Ray retry) continues that attempt's training
@@ -29,7 +30,10 @@ from omegaconf import DictConfig, OmegaConf
 from vaesae.config.schema import RootConfig
 from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
-from vaesae.sweep.status import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
+from vaesae.engine.run_layout import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
+from vaesae.sweep.folders import swept_values
+from vaesae.sweep.stopping import request_stop, stop_requested, worker_ignores_stop_signals
+from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
 
 log = logging.getLogger("vaesae")
@@ -57,6 +61,8 @@ def start_status(cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path) -> JobSt
         attempt=earlier.attempt + 1 if earlier else 1,
         host=socket.gethostname(),
         pid=os.getpid(),
+        earlier_wall_time_s=(earlier.wall_time_s or 0.0) if earlier else 0.0,
+        values=swept_values(hydra_cfg.overrides.task, hydra_cfg.job.config.override_dirname.exclude_keys),
     )
     write_status(run_dir, status)
     return status
@@ -71,15 +77,37 @@ def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
     log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
 
 
+def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
+    """A job that a resumed sweep (``checkpoint.resume=auto``) finds completed is not run again."""
+    earlier = read_status(run_dir)
+    if earlier is None or earlier.status != COMPLETED or OmegaConf.select(cfg, "checkpoint.resume", default=None) != AUTO:
+        return None
+    log.info("job %s completed in an earlier attempt; skipped", run_dir.name)
+    return earlier
+
+
 def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
+    """Record how the job ended (its wall time summing every attempt) and refresh the sweep's summary."""
     status.status, status.error = outcome, error
-    status.wall_time_s = round(time.perf_counter() - started, 3)
+    status.wall_time_s = round(status.earlier_wall_time_s + time.perf_counter() - started, 3)
     write_status(run_dir, status)
+    refresh_summary(run_dir.parent)
 
 
 def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig) -> float | JobFailure | None:
     """Run ``task`` as one job of a multirun, with its CPU share, recording how it ended."""
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    done = finished_earlier(cfg, run_dir)
+    if done is not None:
+        return done.best_value
+    if stop_requested(run_dir.parent) is not None:
+        log.info("job %s not started: the sweep is stopping", run_dir.name)
+        return None
+    with worker_ignores_stop_signals():
+        return run_recorded(task, cfg, hydra_cfg, run_dir)
+
+
+def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: DictConfig, run_dir: Path):
     cpus = share_cpus(cfg, hydra_cfg.launcher)
     if cpus is not None:
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
@@ -90,8 +118,9 @@ def run_sweep_job(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: 
         status.best_value = task()
     except Interrupted as stop:
         log.error("%s", stop)
+        request_stop(run_dir.parent, stop.exit_code)
         finish(run_dir, status, INTERRUPTED, started, str(stop))
-        raise SystemExit(stop.exit_code) from None
+        return None
     except VaesaeError as error:
         log.error("%s", error)
         finish(run_dir, status, FAILED, started, str(error))

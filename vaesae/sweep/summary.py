@@ -7,73 +7,48 @@ and wherever they ran, as long as the sweep folder is shared with them.
 from __future__ import annotations
 
 import csv
+import io
 import math
-from dataclasses import dataclass, field
+from collections import Counter
 from pathlib import Path
 
-from vaesae.engine.checkpointing import BEST, LAST
-from vaesae.engine.metrics_file import read_metrics
-from vaesae.engine.improvement import best_row
-from vaesae.sweep.status import COMPLETED, STATUS_FILE, JobStatus, read_status
+from vaesae.engine.checkpoint_io import atomic_write_bytes
+from vaesae.engine.run_layout import FAILED, INTERRUPTED, LOG, NOT_STARTED, JobRecord, read_plan, sweep_records
 
 SUMMARY_CSV = "summary.csv"
 TABLE_METRICS = ("train_loss",)
 
 
-@dataclass
-class JobRow:
-    status: JobStatus
-    best: float | None = None
-    best_epoch: int | None = None
-    final: dict[str, float | None] = field(default_factory=dict)
-    epochs: int = 0
-    checkpoint: Path | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status.status == COMPLETED
+def collect(sweep_dir: Path) -> list[JobRecord]:
+    """Every job of the sweep, started or only planned, best first."""
+    return sweep_records(sweep_dir)
 
 
-def job_row(run_dir: Path, status: JobStatus) -> JobRow:
-    metrics_path = run_dir / "metrics.jsonl"
-    lines = read_metrics(metrics_path) if metrics_path.is_file() else []
-    best = best_row(lines, status.metric, status.mode or "min") if status.metric else None
-    checkpoints = [run_dir / "checkpoints" / name for name in (BEST, LAST)]
-    checkpoint = next((path for path in checkpoints if path.is_file()), None)
-    return JobRow(status, best[status.metric] if best else None, int(best["epoch"]) if best else None,
-                  lines[-1] if lines else {}, len(lines), checkpoint)
+def swept_keys(rows: list[JobRecord]) -> list[str]:
+    """The keys the sweep varies, in the order they were first met."""
+    return list(dict.fromkeys(key for row in rows for key in row.status.values))
 
 
-def sort_key(row: JobRow) -> tuple[int, float, int]:
-    """Completed jobs with a value first, best first; then the rest, in job order."""
-    if not row.succeeded or row.best is None:
-        return (1 if row.succeeded else 2, 0.0, row.status.num)
-    return (0, row.best if row.status.mode != "max" else -row.best, row.status.num)
+def csv_rows(rows: list[JobRecord]) -> list[list[object]]:
+    final_names = sorted({name for row in rows for name in row.result.final})
+    keys = swept_keys(rows)
+    header = ["rank", "job", "status", *keys, "metric", "best", "best_epoch", "epochs", "wall_time_s", "attempts",
+              "checkpoint", "error", "overrides", *(f"final_{name}" for name in final_names)]
+    body = [
+        [rank, row.folder.name, row.state, *(row.status.values.get(key) for key in keys), row.status.metric,
+         row.result.best, row.result.best_epoch, row.result.epochs, row.status.wall_time_s,
+         row.status.attempt if row.state != NOT_STARTED else 0, row.result.checkpoint or "", row.status.error or "",
+         " ".join(row.status.overrides), *(row.result.final.get(name) for name in final_names)]
+        for rank, row in enumerate(rows, 1)
+    ]
+    return [header, *body]
 
 
-def collect(sweep_dir: Path) -> list[JobRow]:
-    """Every job folder of the sweep that has a ``status.json``, best first."""
-    rows = []
-    for status_path in sweep_dir.glob(f"*/{STATUS_FILE}"):
-        status = read_status(status_path.parent)
-        if status is not None:
-            rows.append(job_row(status_path.parent, status))
-    return sorted(rows, key=sort_key)
-
-
-def write_csv(rows: list[JobRow], path: Path) -> Path:
-    final_names = sorted({name for row in rows for name in row.final})
-    header = ["rank", "job", "status", "overrides", "metric", "best", "best_epoch", "epochs", "wall_time_s",
-              "checkpoint", "error", *(f"final_{name}" for name in final_names)]
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for rank, row in enumerate(rows, 1):
-            s = row.status
-            writer.writerow([
-                rank, s.folder, s.status, " ".join(s.overrides), s.metric, row.best, row.best_epoch, row.epochs,
-                s.wall_time_s, row.checkpoint or "", s.error or "", *(row.final.get(name) for name in final_names),
-            ])
+def write_csv(rows: list[JobRecord], path: Path) -> Path:
+    """``summary.csv``, replaced atomically: it is rewritten as each job ends, and read meanwhile."""
+    text = io.StringIO()
+    csv.writer(text).writerows(csv_rows(rows))
+    atomic_write_bytes(path, text.getvalue().encode())
     return path
 
 
@@ -83,28 +58,46 @@ def number(value: float | None) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def table_lines(rows: list[JobRow], sweep_dir: Path) -> list[list[str]]:
+def table_lines(rows: list[JobRecord], sweep_dir: Path) -> list[list[str]]:
     metric = next((row.status.metric for row in rows if row.status.metric), "metric")
     shown = [name for name in TABLE_METRICS if name != metric] + [metric]
     header = ["#", "job", "status", f"best {metric}", "best epoch", "epochs",
               *(f"final {name}" for name in shown), "wall s", "checkpoint"]
     body = [
-        [str(rank), row.status.folder, row.status.status, number(row.best), number(row.best_epoch), str(row.epochs),
-         *(number(row.final.get(name)) for name in shown), number(row.status.wall_time_s),
-         str(row.checkpoint.relative_to(sweep_dir)) if row.checkpoint else "-"]
+        [str(rank), row.folder.name, row.state, number(row.result.best), number(row.result.best_epoch),
+         str(row.result.epochs), *(number(row.result.final.get(name)) for name in shown), number(row.status.wall_time_s),
+         str(row.result.checkpoint.relative_to(sweep_dir)) if row.result.checkpoint else "-"]
         for rank, row in enumerate(rows, 1)
     ]
     return [header, *body]
 
 
-def format_table(rows: list[JobRow], sweep_dir: Path) -> str:
+def format_table(rows: list[JobRecord], sweep_dir: Path) -> str:
     """Aligned columns, then one line per failed job with its error and where its log is."""
     lines = table_lines(rows, sweep_dir)
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
     for row in rows:
-        if not row.succeeded:
+        if row.state in (FAILED, INTERRUPTED):
             error = " ".join(line.strip() for line in (row.status.error or "did not finish").splitlines())
-            text.append(f"{row.status.folder} {row.status.status}: {error} (log: {sweep_dir / row.status.folder / 'vaesae.log'})")
-    return "\n".join([f"sweep {sweep_dir}: {len(rows)} job(s)", *text])
+            text.append(f"{row.folder.name} {row.state}: {error} (log: {row.folder / LOG})")
+    command = read_plan(sweep_dir).get("command")
+    if command and any(row.state in (INTERRUPTED, NOT_STARTED) for row in rows):
+        text.append(f"continue this sweep with: {command}")
+    return "\n".join([f"sweep {sweep_dir}: {len(rows)} job(s) ({state_counts(rows)})", *text])
+
+
+def state_counts(rows: list[JobRecord]) -> str:
+    """``2 completed, 1 running``: how many jobs stand where."""
+    counts = Counter(row.state for row in rows)
+    return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+def refresh_summary(sweep_dir: Path) -> list[JobRecord]:
+    """Rewrite ``summary.csv`` and print the table as the sweep stands now; the jobs, best first."""
+    rows = collect(sweep_dir)
+    if rows:
+        write_csv(rows, sweep_dir / SUMMARY_CSV)
+        print(format_table(rows, sweep_dir), flush=True)
+    return rows

@@ -8,7 +8,7 @@ from vaesae.engine.inference import write_inference
 from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
-from vaesae.tasks.outputs import output_file
+from vaesae.tasks.outputs import claim_output, output_file, overwrite_allowed, record_output
 from vaesae.tasks.parts import inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import restore_model
 
@@ -32,11 +32,14 @@ def run_extract(job: Job) -> None:
         return None
     config_path = job.write_config()
     outputs = {s: output_file(cfg[s].output, f"{s}.output") for s in splits}
+    for output in outputs.values():
+        claim_output(output, "extract", restored.path, overwrite_allowed(cfg))
     tags = job.hooks.checkpoint_tags(restored.path, restored.payload)
     with interrupt_on_signals(), job.hooks.job_run(tracking, job, config_path, tags) as run:
         for split in splits:
             loader = inference_loader(cfg, split, restored.encoding)
             shape = write_inference(restored.model, loader, restored.model.encode, device, outputs[split])
+            record_output(outputs[split], "extract", restored.path)
             log.info("%s: wrote %s embeddings of shape %s to %s", split, restored.payload["model_class"], shape, outputs[split])
             run.log_metrics({f"{split}_rows": shape[0], f"{split}_dim": shape[1]}, step=0)
             run.log_artifact(outputs[split], "outputs")

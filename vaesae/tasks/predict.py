@@ -15,7 +15,7 @@ from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.metrics_file import json_safe
 from vaesae.engine.rng import seed_everything
 from vaesae.tasks.job import Job, print_summary
-from vaesae.tasks.outputs import output_file
+from vaesae.tasks.outputs import claim_output, output_file, overwrite_allowed, record_output
 from vaesae.tasks.parts import build_loss, inference_loader, open_checked_tracking, resolve_device
 from vaesae.tasks.restore import Restored, restore_model
 
@@ -81,9 +81,11 @@ def run_predict(job: Job) -> float | None:
         return None
     config_path = job.write_config()
     output = output_file(cfg.test.output, "test.output")
+    claim_output(output, "predict", restored.path, overwrite_allowed(cfg))
     tags = job.hooks.checkpoint_tags(restored.path, restored.payload)
     with interrupt_on_signals(), job.hooks.job_run(tracking, job, config_path, tags) as run:
         files, metrics = write_predictions(restored, loader, loss, device, output)
+        record_output(output, "predict", restored.path)
         for path in files:
             run.log_artifact(path, "outputs")
         run.log_metrics(metrics or {}, step=0)

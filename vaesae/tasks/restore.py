@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.engine.checkpoint_io import load_checkpoint
-from vaesae.engine.checkpointing import BEST, LAST
+from vaesae.engine.run_layout import best_job, is_sweep, strategy_checkpoint
 from vaesae.errors import CheckpointError, ConfigError
 from vaesae.models.base import VaesaeModel
 from vaesae.tasks.parts import build_model
@@ -28,20 +28,22 @@ class Restored:
 
 
 def checkpoint_file(path: Path, load_strategy: str) -> Path:
-    """``path`` may be a checkpoint file, a ``checkpoints/`` folder or a run folder."""
+    """``path`` may be a checkpoint file, a ``checkpoints/`` folder, a run folder or a sweep folder (its best job)."""
     if path.is_file():
         return path
     if not path.is_dir():
         raise CheckpointError(f"checkpoint.path: {path} does not exist")
-    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-    name = {"best": BEST, "last": LAST}.get(load_strategy, f"{load_strategy}.pt")
-    candidate = folder / name
-    if not candidate.is_file():
-        present = ", ".join(sorted(p.name for p in folder.glob("*.pt"))) or "none"
-        raise CheckpointError(
-            f"checkpoint.load_strategy: {load_strategy!r} needs {candidate}, which does not exist; checkpoints there: {present}"
-        )
-    return candidate
+    return strategy_checkpoint(best_job_folder(path) if is_sweep(path) else path, load_strategy)
+
+
+def best_job_folder(sweep_dir: Path) -> Path:
+    """A sweep folder stands for its best job; say which."""
+    best = best_job(sweep_dir)
+    if best is None:
+        raise CheckpointError(f"checkpoint.path: the sweep {sweep_dir} has no completed job with a value of its metric yet")
+    log.info("checkpoint.path: sweep %s -> its best job %s (best %s = %.6g)",
+             sweep_dir, best.folder.name, best.status.metric, best.result.best)
+    return best.folder
 
 
 def warn_on_column_differences(encoding: ColumnEncoding, data: DictConfig, path: Path) -> None:

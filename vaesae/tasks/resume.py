@@ -10,13 +10,12 @@ with ``checkpoint.resume_force=true``.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from vaesae.engine.checkpoint_io import load_checkpoint
-from vaesae.engine.checkpointing import BEST, LAST, resume_state_path
+from vaesae.engine.run_layout import CHECKPOINTS, resume_checkpoint
 from vaesae.engine.trainer import Trainer
 from vaesae.errors import CheckpointError, ConfigError
 
@@ -29,7 +28,6 @@ MAY_CHANGE = (
     "checkpoint.path", "checkpoint.load_strategy", "checkpoint.resume", "checkpoint.resume_force", "mlflow",
 )
 NEEDED = ("config", "encoding", "model_state", "optimizer_state", "trainer", "callbacks", "rng")
-EPOCH_FILE = re.compile(r"^epoch_([0-9]+)\.pt$")
 
 
 @dataclass
@@ -43,25 +41,12 @@ class ResumePoint:
         return f"{self.path} (after epoch {state['epoch']}{inside})"
 
 
-def newest_checkpoint(folder: Path) -> Path | None:
-    """The run's resume state, else ``last_model.pt``, else the highest ``epoch_N.pt``, else
-    ``best_model.pt``; None when there is none."""
-    for candidate in (resume_state_path(folder), folder / LAST):
-        if candidate.is_file():
-            return candidate
-    numbered = [(int(m.group(1)), p) for p in folder.glob("epoch_*.pt") if (m := EPOCH_FILE.match(p.name))]
-    if numbered:
-        return max(numbered)[1]
-    return folder / BEST if (folder / BEST).is_file() else None
-
-
 def _resume_file(option: str, run_dir: Path) -> Path | None:
     if option == AUTO:
-        return newest_checkpoint(run_dir / "checkpoints")
+        return resume_checkpoint(run_dir / CHECKPOINTS)
     path = Path(option)
     if path.is_dir():
-        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        found = newest_checkpoint(folder)
+        found = resume_checkpoint(path)
         if found is None:
             raise CheckpointError(f"checkpoint.resume: {path} holds no checkpoint to resume from")
         return found

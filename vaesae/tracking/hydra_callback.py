@@ -105,14 +105,42 @@ class MlflowHydraCallback(Callback):
         if self.parent is None:
             return
         from vaesae.report import figure_files
-        from vaesae.sweep.callback import failed_jobs
+        from vaesae.sweep.callback import exit_status, failed_jobs
         from vaesae.sweep.summary import SUMMARY_CSV
 
         sweep_dir = Path(config.hydra.sweep.dir)
+        self.log_best_job(sweep_dir)
         self.parent.log_artifact(sweep_dir / SUMMARY_CSV, "summary")
         for path in figure_files(sweep_dir):
             self.parent.log_artifact(path, "figures")
-        self.end("FAILED" if failed_jobs() else "FINISHED")
+        self.end("KILLED" if exit_status() > 1 else "FAILED" if failed_jobs() else "FINISHED")
+
+    def log_best_job(self, sweep_dir: Path) -> None:
+        """The best job's value, its swept values as params, and tags naming it and linking to its run."""
+        from vaesae.engine.run_layout import best_job
+
+        best = best_job(sweep_dir)
+        if best is None:
+            return
+        self.parent.log_metrics({f"best_{best.status.metric}": best.result.best}, step=0)
+        self.parent.log_params(best.status.values)
+        tags = {"vaesae.best_job": best.folder.name}
+        child = self.child_run_of(best.folder)
+        if child:
+            tags["vaesae.best_run_id"] = child
+        self.parent.set_tags(tags)
+
+    def child_run_of(self, job_dir: Path) -> str | None:
+        """The id of the child run that trained in ``job_dir``, found by its ``vaesae.run_dir`` tag."""
+        session = self.parent.session
+        try:
+            found = session.client.search_runs(
+                [session.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.parent.run_id}'")
+        except Exception as exc:  # the store may be gone by now; the link is a convenience
+            log.warning("MLflow: could not look up the best job's run (%s)", exc)
+            return None
+        wanted = str(job_dir.resolve())
+        return next((run.info.run_id for run in found if run.data.tags.get("vaesae.run_dir") == wanted), None)
 
     def end(self, status: str) -> None:
         if self.parent is not None:

@@ -109,6 +109,22 @@ class TrackedRun:
         batch = [Metric(key, float(value), stamp, step) for key, value in metrics.items()]
         self._attempt(f"logging metrics of step {step}", lambda: self.session.client.log_batch(self.run_id, metrics=batch))
 
+    def log_params(self, params: dict[str, object]) -> None:
+        if not self.active:
+            return
+        from mlflow.entities import Param
+
+        batch = [Param(key, str(value)) for key, value in params.items()]
+        self._attempt("logging params", lambda: self.session.client.log_batch(self.run_id, params=batch))
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        if not self.active:
+            return
+        from mlflow.entities import RunTag
+
+        batch = [RunTag(key, value) for key, value in tags.items()]
+        self._attempt("setting tags", lambda: self.session.client.log_batch(self.run_id, tags=batch))
+
     def log_artifact(self, path: Path, folder: str) -> None:
         if path.is_file():
             self._attempt(f"uploading {path.name}", lambda: self.session.client.log_artifact(self.run_id, str(path), folder))
