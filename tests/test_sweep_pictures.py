@@ -47,7 +47,7 @@ def label_boxes(figure) -> list[tuple[str, object]]:
 @pytest.mark.parametrize("keys,jobs", [(1, 3), (2, 6), (2, 12), (3, 20), (4, 50)])
 def test_no_two_labels_of_a_sweep_picture_overlap(keys, jobs):
     with style():
-        figure, metric = sweep_figure(results(keys, jobs), "demo")
+        figure, metric = sweep_figure(results(keys, jobs), "2026-12-01_03-33-01_ec9a6b")
         boxes = label_boxes(figure)
     assert metric == "val_elbo" and any(text.startswith("best: job") for text, _ in boxes)
     width, height = figure.bbox.width, figure.bbox.height

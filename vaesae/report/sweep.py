@@ -112,6 +112,7 @@ def draw_parameter(axes, done: pd.DataFrame, key: str, best: np.ndarray, connect
     axes.scatter(x, y, color=POINT_COLOR, s=28, alpha=0.85, zorder=3)
     axes.scatter(x[best], y[best], marker="*", s=220, color=HIGHLIGHT, zorder=4)
     axes.margins(x=0.1, y=0.1)
+    axes.ticklabel_format(axis="y", useOffset=False)
     axes.set_xlabel(key)
 
 
@@ -165,7 +166,7 @@ def best_label(done: pd.DataFrame, best: np.ndarray, keys: list[str]) -> str:
     """``best: job 3 (beta=0.5, latent_dim=8) = 7.01``, wrapped to fit under the panels."""
     row = done[best].iloc[0]
     values = ", ".join(f"{key.rsplit('.', 1)[-1]}={short(row[key])}" for key in keys if key in row)
-    return textwrap.fill(f"best: job {row['job']} ({values}) = {row['best_value']:.4g}", LABEL_WIDTH)
+    return textwrap.fill(f"best: job {row['job']} ({values}) = {row['best_value']:.6g}", LABEL_WIDTH)
 
 
 def short(value: object) -> str:
@@ -209,7 +210,7 @@ def sweep_figure(table: pd.DataFrame, name: str):
                       ncol=2, frameon=False)
     failed = len(table) - len(done)
     figure.suptitle(
-        f"Sweep {name}: best {metric} of each job against the swept parameter{'s' if len(keys) > 1 else ''}\n"
+        f"Sweep {name}\nbest {metric} of each job against the swept parameter{'s' if len(keys) > 1 else ''}\n"
         f"{len(done)} of {len(table)} jobs with a result" + (f" ({failed} without one, not shown)" if failed else "")
     )
     return figure, metric
