@@ -15,6 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from vaesae import run_lock
 from vaesae.cli_args import prepare_args, rerun_command
 from vaesae.config.load import load_config
 from vaesae.config.redact import conceal_overrides
@@ -93,6 +94,9 @@ def hydra_main(cfg: DictConfig) -> float | JobFailure | None:
 def main() -> None:
     """Console entry point (``vaesae`` and ``python -m vaesae``)."""
     sys.argv = [sys.argv[0], *prepare_args(conceal_overrides(sys.argv[1:]))]
-    hydra_main()
+    try:
+        hydra_main()
+    finally:
+        run_lock.release_all()
     if failed_jobs():
         sys.exit(1)

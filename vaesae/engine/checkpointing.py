@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from vaesae.engine.callbacks import Callback, Metrics
-from vaesae.engine.checkpoint_io import clean_stale_temp_files, save_checkpoint
+from vaesae.atomic_files import remove_stale_temp_files
+from vaesae.engine.checkpoint_io import remove_orphan_digests, save_checkpoint
 from vaesae.engine.improvement import is_improvement
 from vaesae.errors import TrainingInterrupted
 
@@ -62,17 +63,18 @@ class Checkpointing(Callback):
 
     def on_fit_start(self, trainer) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        clean_stale_temp_files(self.folder)
+        remove_stale_temp_files(self.folder)
+        remove_orphan_digests(self.folder)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
         improved = is_improvement(metrics.get(self.metric), self.best_value, self.mode)
         if improved:
             self.best_value, self.best_epoch = metrics[self.metric], epoch
         payload = self.payload(trainer)
-        if self.save_strategy in ("best", "all") and improved:
-            save_checkpoint(self.folder / BEST, payload)
         if self.save_strategy == "all":
             save_checkpoint(self.folder / epoch_file(epoch), payload)
+        if self.save_strategy in ("best", "all") and improved:
+            save_checkpoint(self.folder / BEST, payload)
         if self.save_strategy in ("last", "all"):
             save_checkpoint(self.folder / LAST, payload)
         save_checkpoint(resume_state_path(self.folder), payload)

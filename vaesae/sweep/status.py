@@ -6,10 +6,10 @@ that never got to finish (killed, preempted) still shows up in the summary.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from vaesae.atomic_files import atomic_write_bytes
 
 STATUS_FILE = "status.json"
 RUNNING, COMPLETED, FAILED, INTERRUPTED = "running", "completed", "failed", "interrupted"
@@ -34,10 +34,7 @@ class JobStatus:
 
 def write_status(run_dir: Path, status: JobStatus) -> None:
     """Atomic, so a reader never sees half a file."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=run_dir, prefix=".status-", suffix=".tmp", delete=False) as handle:
-        json.dump(asdict(status), handle, indent=2)
-    os.replace(handle.name, run_dir / STATUS_FILE)
+    atomic_write_bytes(run_dir / STATUS_FILE, json.dumps(asdict(status), indent=2).encode())
 
 
 def read_status(run_dir: Path) -> JobStatus | None:
