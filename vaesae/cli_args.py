@@ -22,8 +22,9 @@ from pathlib import Path
 
 import yaml
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from vaesae.config.redact import secret_assignments
 from vaesae.sweep.settings import sweep_settings
 
 HYDRA_SETTINGS = (
@@ -119,7 +120,9 @@ def rerun_command(hydra_cfg: DictConfig) -> str:
             args += ["--config-dir", source.path]
     if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
         args += ["--config-name", hydra_cfg.job.config_name]
-    args += [arg for arg in hydra_cfg.overrides.task if not RESUME_OPTION.match(arg)]
+    # unresolved, so a password stays the reference it was turned into (vaesae.config.redact)
+    overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+    args += [arg for arg in overrides if not RESUME_OPTION.match(arg)]
     if hydra_cfg.mode == RunMode.MULTIRUN:
         args.append(f"hydra.run.dir={hydra_cfg.runtime.output_dir}")
-    return shlex.join(["python", "-m", "vaesae", *args])
+    return secret_assignments(overrides) + shlex.join(["python", "-m", "vaesae", *args])
