@@ -18,7 +18,7 @@ from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConf
 from vaesae.config.structure import check_structure
 from vaesae.errors import ConfigError
 from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
-from vaesae.tracking.settings import ON_UNREACHABLE, uri_problem
+from vaesae.tracking.settings import MAX_PREFLIGHT_TIMEOUT_S, ON_UNREACHABLE, uri_problem
 
 LOAD_STRATEGY = re.compile(r"^(best|last|epoch_[0-9]+)$")
 DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")
@@ -133,6 +133,9 @@ class Validator:
 
     def check_mlflow(self) -> None:
         self.choice("mlflow.on_unreachable", ON_UNREACHABLE)
+        timeout = get(self.cfg, "mlflow.preflight_timeout_s")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout <= MAX_PREFLIGHT_TIMEOUT_S):
+            self.add(f"mlflow.preflight_timeout_s: must be a number of seconds in (0, {MAX_PREFLIGHT_TIMEOUT_S}], got {timeout!r}")
         problem = uri_problem(get(self.cfg, "mlflow.tracking_uri"))
         if problem:
             self.add(problem)

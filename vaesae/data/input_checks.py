@@ -109,16 +109,17 @@ def too_large_for_float32(path: Path, column: str, array: pa.ChunkedArray | pa.A
 
 def no_known_labels(path: Path, column: str, labels: pa.ChunkedArray, mapping: dict[str, int]) -> DataError:
     """The error for a label column none of whose rows is in the cardinalities map."""
-    present = pc.drop_null(labels)
-    example = present[0].as_py() if len(present) else None
-    if example is None:
+    text = pc.cast(labels, pa.string())
+    present = pc.filter(text, pc.fill_null(pc.not_equal(text, ""), False))
+    if not len(present):
         found = "it has no labels at all (every row is empty)"
+    elif pc.all(pc.match_substring_regex(present, NUMBER)).as_py():
+        found = f"it holds numbers such as {present[0].as_py()!r} (codes rather than labels?)"
     else:
-        found = f"it holds values such as {str(example)!r}"
-    kind = "" if pa.types.is_string(labels.type) or pa.types.is_dictionary(labels.type) else f" of type {labels.type}"
+        found = f"it holds values such as {present[0].as_py()!r}"
     known = ", ".join(map(repr, list(mapping)[:4])) + (", …" if len(mapping) > 4 else "")
     return DataError(
-        f"{path}: categorical column {column!r}{kind}: no row has a label of the cardinalities map ({known}); {found}. "
+        f"{path}: categorical column {column!r}: no row has a label of the cardinalities map ({known}); {found}. "
         "The model would learn nothing from it: store the labels themselves (not numbers or codes), "
         "or fix the map in data.cardinalities_path"
     )

@@ -62,6 +62,14 @@ def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.T
         ) from None
 
 
+def _read_parquet(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
+    try:
+        _check_columns(path, pq.read_schema(path).names, columns)
+        return pq.read_table(path, columns=columns, read_dictionary=string_columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read it as Parquet ({str(exc).splitlines()[0]})") from None
+
+
 def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
     """Read ``columns`` of a CSV or Parquet file; ``string_columns`` are kept as text.
 
@@ -73,8 +81,7 @@ def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     if suffix in PARQUET_SUFFIXES:
-        _check_columns(path, pq.read_schema(path).names, columns)
-        table = pq.read_table(path, columns=columns, read_dictionary=string_columns)
+        table = _read_parquet(path, columns, string_columns)
     elif suffix in CSV_SUFFIXES:
         _check_columns(path, _csv_header(path), columns)
         table = _read_csv(path, columns, string_columns)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 ACCEPTED_FORMS = "http://host[:port], https://host[:port], sqlite:///path/to/file.db, file:path/to/folder"
 ON_UNREACHABLE = ("fail", "skip")
 SQLITE_PREFIX = "sqlite:///"
+DEFAULT_PREFLIGHT_TIMEOUT_S = 5.0
+MAX_PREFLIGHT_TIMEOUT_S = 300
 
 
 def store_kind(uri: str) -> str | None:
@@ -65,6 +67,7 @@ class TrackingSettings:
     username: str | None
     password: str | None
     on_unreachable: str
+    preflight_timeout_s: float = DEFAULT_PREFLIGHT_TIMEOUT_S
 
     @property
     def kind(self) -> str:
@@ -80,4 +83,5 @@ class TrackingSettings:
             username=credentials.get("username"),
             password=credentials.get("password"),
             on_unreachable=section.get("on_unreachable") or "fail",
+            preflight_timeout_s=float(section.get("preflight_timeout_s") or DEFAULT_PREFLIGHT_TIMEOUT_S),
         )
