@@ -256,7 +256,8 @@ ROWS = [
                                            "train.epochs=0"), "train.epochs", absent=(SECRET,)),
     Row("secret_whole_section", (f"+mlflow={{tracking_uri:'sqlite:///x.db',experiment_name:e,credentials:{{password:{SECRET}}}}}",
                                  "train.epochs=0"), "train.epochs", absent=(SECRET,), later=COMPOSE),
-    Row("tracking_unreachable", ("+tracking=local", "mlflow.tracking_uri=http://127.0.0.1:9", DRY), "127.0.0.1:9"),
+    Row("tracking_unreachable", ("+tracking=local", "mlflow.tracking_uri=http://127.0.0.1:9", "mlflow.preflight_timeout_s=0.5", DRY),
+        "127.0.0.1:9 cannot be reached"),
     # concurrency
     Row("folder_locked_by_live_process", ("experiment.name=locked",), "in use by another vaesae process",
         make=_live_lock),

@@ -19,7 +19,7 @@ from vaesae.data.demo import write_demo_data
 
 SECRET = "SENTINEL-secret-4c1d9e"
 TINY = ("train.epochs=1", "train.loader_params.num_batches_per_epoch=2", "val.loader_params.num_batches_per_epoch=1",
-        "+report.figures=false", "experiment.device=cpu")
+        "++report.figures=false", "experiment.device=cpu")
 PACKAGED = ("train.loader_params.num_workers=0", "val.loader_params.num_workers=0")
 STORE = "sqlite:///store/mlflow.db"
 
@@ -148,7 +148,7 @@ def test_a_server_that_dies_mid_run_and_comes_back(mlflow_server, project):
     write_mlflow_option(project, "proxied", tracking_uri=f"http://127.0.0.1:{proxy.port}", experiment_name="comes-back")
     env = cli_env(VAESAE_DEMO_DIR=str(project / "data"), **mlflow_server.credentials_env())
     command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=proxied", f"train.epochs={LONG_EPOCHS}",
-               "+report.figures=false", *QUICK]
+               "++report.figures=false", *QUICK]
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         with env_vars(mlflow_server.credentials_env()):
