@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
-
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from vaesae import run_lock
 from vaesae.contained_paths import joined_inside
@@ -24,7 +22,7 @@ from vaesae.errors import VaesaeError
 from vaesae.tasks.outputs import ensure_writable
 
 
-def _exit(error: VaesaeError, hint: str = "") -> None:
+def _exit(error: VaesaeError, hint: str = "") -> NoReturn:
     print(f"Error: {error}{hint}", file=sys.stderr)
     raise SystemExit(error.exit_code) from None
 
