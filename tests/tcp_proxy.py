@@ -7,20 +7,31 @@ import threading
 
 class TcpProxy:
     """Forwards a free 127.0.0.1 port to ``target_port``; ``cut()`` drops the listener and every open
-    connection at once, as a server that dies does (new connections are refused from then on)."""
+    connection at once, as a server that dies does (new connections are refused from then on);
+    ``restore()`` listens on the same port again, as a restarted server does. The first ``drop``
+    connections are closed at once without an answer, as an overloaded server may do."""
 
-    def __init__(self, target_port: int):
+    def __init__(self, target_port: int, drop: int = 0):
         self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        self.drop = drop
+        self.port = 0
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
+        self.restore()
+
+    def restore(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         while True:
             try:
                 client, _ = self.listener.accept()
+                if self.drop > 0:
+                    self.drop -= 1
+                    client.close()
+                    continue
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
                 return
@@ -46,3 +57,4 @@ class TcpProxy:
                 except OSError:
                     pass
                 sock.close()
+            self.sockets = []

@@ -11,14 +11,8 @@ import pytest
 import torch
 
 from tests.checkpoint_files import DAMAGE, damaged_copy, malicious_pickle, malicious_zip, write_with_digest
-from vaesae.engine.checkpoint_io import (
-    clean_stale_temp_files,
-    digest_path,
-    load_checkpoint,
-    recorded_digests,
-    save_checkpoint,
-    temp_path,
-)
+from vaesae.atomic_files import remove_stale_temp_files, temp_path
+from vaesae.engine.checkpoint_io import digest_path, load_checkpoint, recorded_digests, save_checkpoint
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
 from vaesae.errors import CheckpointError, OutputError
 
@@ -97,7 +91,7 @@ def test_every_state_of_an_interrupted_save_loads(checkpoint):
 def test_stale_temp_files_of_a_killed_save_are_removed(checkpoint):
     stale = checkpoint.with_name(".last_model.pt.12345.tmp")
     stale.write_bytes(checkpoint.read_bytes()[:100])
-    assert clean_stale_temp_files(checkpoint.parent) == [stale]
+    assert remove_stale_temp_files(checkpoint.parent) == [stale]
     assert not stale.exists() and load_checkpoint(checkpoint)["epoch"] == 3
 
 

@@ -15,6 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from vaesae import run_lock
 from vaesae.cli_args import config_dirs, prepare_args, rerun_command
 from vaesae.config.load import load_config
 from vaesae.config.redact import conceal_overrides
@@ -122,6 +123,9 @@ def main() -> None:
         print(f"vaesae: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
     sys.argv = [sys.argv[0], *args]
-    hydra_main()
+    try:
+        hydra_main()
+    finally:
+        run_lock.release_all()
     if exit_status():
         sys.exit(exit_status())

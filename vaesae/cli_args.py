@@ -29,9 +29,10 @@ import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from vaesae.errors import ConfigError
+from vaesae.config.redact import secret_assignments
 from vaesae.sweep.settings import sweep_settings
 
 PRESET = ("hydra/preset", "+hydra/preset=vaesae")
@@ -146,10 +147,12 @@ def rerun_command(hydra_cfg: DictConfig) -> str:
     args = [arg for folder in config_dirs(hydra_cfg) for arg in ("--config-dir", folder)]
     if hydra_cfg.job.config_name not in (None, DEFAULT_CONFIG_NAME):
         args += ["--config-name", hydra_cfg.job.config_name]
-    for arg in hydra_cfg.overrides.task:
+    # unresolved, so a password stays the reference it was turned into (vaesae.config.redact)
+    overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
+    for arg in overrides:
         plain = arg[2:] if arg.startswith("++") and CONFIG_KEY.match(arg[2:]) else arg
         if not RESUME_OPTION.match(plain):
             args.append(plain)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         args.append(f"hydra.run.dir={hydra_cfg.runtime.output_dir}")
-    return shlex.join(["python", "-m", "vaesae", *args])
+    return secret_assignments(overrides) + shlex.join(["python", "-m", "vaesae", *args])

@@ -141,6 +141,7 @@ class MlflowConfig:
     # an empty node rather than None, so that mlflow.credentials.password=… works as an override
     credentials: Optional[CredentialsConfig] = field(default_factory=CredentialsConfig)
     on_unreachable: str = "fail"
+    preflight_timeout_s: float = 5.0
 
 
 @dataclass

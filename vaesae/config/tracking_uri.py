@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 ACCEPTED_FORMS = "http://host[:port], https://host[:port], sqlite:///path/to/file.db, file:path/to/folder"
 ON_UNREACHABLE = ("fail", "skip")
 SQLITE_PREFIX = "sqlite:///"
+DEFAULT_PREFLIGHT_TIMEOUT_S = 5.0
+MAX_PREFLIGHT_TIMEOUT_S = 300
 
 
 def store_kind(uri: str) -> str | None:

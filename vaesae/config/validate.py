@@ -17,7 +17,7 @@ import torch
 from vaesae.config.param_types import describe, fits, parameter_hints
 from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
 from vaesae.config.structure import check_structure
-from vaesae.config.tracking_uri import ON_UNREACHABLE, uri_problem
+from vaesae.config.tracking_uri import MAX_PREFLIGHT_TIMEOUT_S, ON_UNREACHABLE, uri_problem
 from vaesae.errors import ConfigError
 from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
 
@@ -142,6 +142,9 @@ class Validator:
 
     def check_mlflow(self) -> None:
         self.choice("mlflow.on_unreachable", ON_UNREACHABLE)
+        timeout = get(self.cfg, "mlflow.preflight_timeout_s")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout <= MAX_PREFLIGHT_TIMEOUT_S):
+            self.add(f"mlflow.preflight_timeout_s: must be a number of seconds in (0, {MAX_PREFLIGHT_TIMEOUT_S}], got {timeout!r}")
         problem = uri_problem(get(self.cfg, "mlflow.tracking_uri"))
         if problem:
             self.add(problem)

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from vaesae.data.input_checks import block_too_small, delimiter_hint, parse_numbers, repeated_columns, too_large_for_float32
 from vaesae.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -17,15 +18,21 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="") as handle:
-        return next(csv.reader(handle), [])
+    """The header row; a UTF-8 byte-order mark is read as the encoding marker it is, not as part of a name."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return next(csv.reader(handle), [])
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: the header is not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
 
 
 def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
+    repeated_columns(path, available, wanted)
     missing = [c for c in wanted if c not in available]
     if missing:
         raise DataError(
             f"{path}: missing column(s) {', '.join(map(repr, missing))}; the file has: {', '.join(available)}"
+            f"{delimiter_hint(available)}"
         )
 
 
@@ -50,7 +57,17 @@ def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.T
     try:
         return pa_csv.read_csv(path, convert_options=inferred)
     except pa.ArrowInvalid as exc:
-        raise DataError(f"{path}: cannot parse CSV: {exc}") from None
+        raise block_too_small(path, exc, pa_csv.ReadOptions().block_size) or DataError(
+            f"{path}: cannot parse CSV: {exc}"
+        ) from None
+
+
+def _read_parquet(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
+    try:
+        _check_columns(path, pq.read_schema(path).names, columns)
+        return pq.read_table(path, columns=columns, read_dictionary=string_columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: cannot read it as Parquet ({str(exc).splitlines()[0]})") from None
 
 
 def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
@@ -64,8 +81,7 @@ def read_table(path: Path, columns: list[str], string_columns: list[str]) -> pa.
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     if suffix in PARQUET_SUFFIXES:
-        _check_columns(path, pq.read_schema(path).names, columns)
-        table = pq.read_table(path, columns=columns, read_dictionary=string_columns)
+        table = _read_parquet(path, columns, string_columns)
     elif suffix in CSV_SUFFIXES:
         _check_columns(path, _csv_header(path), columns)
         table = _read_csv(path, columns, string_columns)
@@ -87,23 +103,14 @@ def release_freed_memory() -> None:
 
 
 def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
-    """A numerical column as float32; non-numeric, missing or infinite values are errors."""
+    """A numerical column as float32; non-numeric, missing, infinite or too large values are errors."""
     array = table.column(column)
     if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_boolean(array.type)):
-        text = pc.cast(array, pa.string())
-        parsed = pc.cast(pc.if_else(pc.utf8_is_numeric(text), text, None), pa.float64(), safe=False)
-        bad = pc.and_(pc.is_null(parsed), pc.is_valid(text))
-        count = pc.sum(bad).as_py() or 0
-        if count:
-            example = pc.filter(text, bad)[0].as_py()
-            raise DataError(
-                f"{path}: column {column!r} has {count} non-numeric value(s) (e.g. {example!r}); "
-                "list it under data.columns.categorical if it is a category"
-            )
-        array = parsed
+        array = parse_numbers(path, column, pc.cast(array, pa.string()))
     values = pc.cast(array, pa.float32(), safe=False).to_numpy()
     bad_rows = len(values) - int(np.count_nonzero(np.isfinite(values)))
     if bad_rows:
+        too_large_for_float32(path, column, array)
         raise DataError(f"{path}: column {column!r} has {bad_rows} missing, NaN or infinite value(s) in {len(values)} rows")
     return values
 

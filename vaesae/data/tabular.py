@@ -10,6 +10,7 @@ import torch
 
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding, fit_scaling
+from vaesae.data.input_checks import no_known_labels
 from vaesae.data.parallel import on_all_cores
 from vaesae.data.tables import list_column, numeric_column, read_table, release_freed_memory, text_column
 from vaesae.errors import DataError
@@ -37,7 +38,8 @@ def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEnc
     Rows are coded a record batch at a time, batches side by side: each column
     into a small block that is then copied into place, so the row-major result
     is written in one cache-friendly pass rather than one strided pass per
-    column. Each column with unknown labels gets one warning with their count.
+    column. Each column with unknown labels gets one warning with their count;
+    a column in which no row has a known label is an error.
     """
     columns = encoding.categorical
     lookups = [(encoding.category_maps[column], encoding.unknown_code(column)) for column in columns]
@@ -54,6 +56,8 @@ def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEnc
     starts = np.cumsum([0] + [batch.num_rows for batch in batches[:-1]]).tolist()
     unknown = np.sum(on_all_cores(code_batch, batches, starts), axis=0)
     for column, count in zip(columns, unknown.tolist()):
+        if count == rows:
+            raise no_known_labels(path, column, labels[column], encoding.category_maps[column])
         if count:
             log.warning(
                 "%s: column %r: %d of %d rows have a missing label or one not in the cardinalities map; "

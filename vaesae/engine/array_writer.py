@@ -6,15 +6,51 @@ appended in order, and every few megabytes the kernel is asked to start
 writing them to disk in the background (``POSIX_FADV_DONTNEED``), so the final
 ``fsync`` waits for the last few megabytes only and a large output does not
 crowd the page cache.
+
+Both are optimisations the OS may not offer: ``posix_fallocate`` and
+``posix_fadvise`` do not exist on macOS, and some filesystems (ZFS, some
+network mounts) answer them with ``EOPNOTSUPP``. Then the space is not
+reserved (a full disk shows up when the rows are written, still as an error)
+and no early writeback is asked for; the file written is the same.
 """
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import numpy as np
 
 WRITEBACK_EVERY_BYTES = 8 << 20
+NOT_OFFERED = {errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL}
+
+
+def reserve_space(fd: int, size: int) -> bool:
+    """Reserve ``size`` bytes for the file ``fd``; False where the OS or filesystem cannot (a real full disk raises)."""
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is None:
+        return False
+    try:
+        fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno in NOT_OFFERED:
+            return False
+        raise
+    return True
+
+
+def start_writeback(fd: int, offset: int) -> bool:
+    """Ask the kernel to write the file ``fd`` from ``offset`` on to disk now; False where it cannot."""
+    fadvise = getattr(os, "posix_fadvise", None)
+    if fadvise is None:
+        return False
+    try:
+        fadvise(fd, offset, 0, os.POSIX_FADV_DONTNEED)
+    except OSError as exc:
+        if exc.errno in NOT_OFFERED:
+            return False
+        raise
+    return True
 
 
 class ArrayFileWriter:
@@ -27,7 +63,7 @@ class ArrayFileWriter:
             header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
                       "shape": self.shape}
             np.lib.format.write_array_header_1_0(self._handle, header)
-            os.posix_fallocate(self._handle.fileno(), 0, self._handle.tell() + rows * columns * 4)
+            reserve_space(self._handle.fileno(), self._handle.tell() + rows * columns * 4)
         except BaseException:
             self._handle.close()
             raise
@@ -58,6 +94,6 @@ class ArrayFileWriter:
             raise ValueError(f"{self._rows_written} rows were written to an array of shape {self.shape}")
 
     def _start_writeback(self) -> None:
-        os.posix_fadvise(self._handle.fileno(), self._written_back_to, 0, os.POSIX_FADV_DONTNEED)
+        start_writeback(self._handle.fileno(), self._written_back_to)
         self._written_back_to = self._handle.tell()
         self._unflushed = 0

@@ -1,8 +1,7 @@
 """Writing and reading checkpoint files safely.
 
-Writes go to a temporary file in the same folder, are flushed and fsynced, and
-then renamed over the target, so a crash leaves either the old file or the new
-one, never half of one. A SHA-256 of the file is written beside it
+Each file is replaced atomically (``vaesae.atomic_files``), so a crash leaves
+either the old file or the new one, never half of one. A SHA-256 of the file is written beside it
 (``NAME.sha256``, the format of ``sha256sum``) and checked on load; a
 checkpoint without it is refused, since a damaged zip archive can still
 unpack into wrong weights.
@@ -20,63 +19,23 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
+from vaesae.atomic_files import atomic_write_bytes, replacing
 from vaesae.errors import CheckpointError, OutputError
 
+__all__ = [
+    "atomic_write_bytes", "replacing", "save_checkpoint", "load_checkpoint", "digest_path", "recorded_digests",
+    "require_keys", "remove_orphan_digests", "MODEL_KEYS",
+]
+
 FORMAT_VERSION = 1
-TEMP_SUFFIX = ".tmp"
+MODEL_KEYS = ("model_class", "model_params", "model_state", "encoding")
 UNSAFE_MARK = "Weights only load failed"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def temp_path(path: Path) -> Path:
-    """The hidden temporary name a write of ``path`` goes through."""
-    return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """Yield a temporary file beside ``path``; when the block ends, fsync it and move it over ``path``.
-
-    Readers never see a partial file. Any OS failure (full disk, read-only folder)
-    becomes an ``OutputError``, and the earlier content of ``path``, if any, is
-    then untouched; the temporary file never outlives the block.
-    """
-    temp = temp_path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        yield temp
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: could not be written ({exc.strerror or exc}); any earlier version is unchanged") from None
-    finally:
-        temp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers never see a partial file."""
-    with replacing(path) as temp:
-        temp.write_bytes(data)
 
 
 def digest_path(path: Path) -> Path:
@@ -113,14 +72,6 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
             digest_path(path).unlink(missing_ok=True)
         raise
     atomic_write_bytes(digest_path(path), _digest_text([digest], path.name))
-
-
-def clean_stale_temp_files(folder: Path) -> list[Path]:
-    """Delete temporary files left behind by a process killed during a save."""
-    stale = sorted(folder.glob(f".*{TEMP_SUFFIX}")) if folder.is_dir() else []
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return stale
 
 
 def _verify_digest(path: Path, data: bytes) -> None:
@@ -181,3 +132,18 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: not a vaesae checkpoint (format version {FORMAT_VERSION} expected)")
     return payload
+
+
+def require_keys(path: Path, payload: dict[str, Any], keys: tuple[str, ...], purpose: str) -> None:
+    """Refuse a checkpoint that lacks any of ``keys`` with one line saying what it cannot be used for."""
+    missing = [key for key in keys if key not in payload]
+    if missing:
+        raise CheckpointError(f"{path}: cannot {purpose}: it lacks {', '.join(missing)} (not a complete vaesae checkpoint)")
+
+
+def remove_orphan_digests(folder: Path) -> list[Path]:
+    """Delete ``NAME.sha256`` files whose ``NAME`` is gone: a save killed before its data file was in place."""
+    orphans = sorted(p for p in folder.glob("*.sha256") if not p.with_name(p.name[: -len(".sha256")]).exists())
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return orphans

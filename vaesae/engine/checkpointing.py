@@ -7,9 +7,12 @@ of every epoch, after the epoch's other files: it is the state a run resumes
 from after a crash, so a kill never costs more than the epoch in progress, and
 when it says epoch N, every file due for epoch N exists. On SIGINT / SIGTERM
 ``last_model.pt`` and ``resume_state.pt`` are written once more, with the exact
-position inside the interrupted epoch. Files are only ever replaced atomically,
-never deleted, so neither the best model nor the file a run was resumed from
-can be lost.
+position inside the interrupted epoch. ``epoch_N.pt`` is written before
+``best_model.pt``: a kill between the two leaves ``epoch_N.pt``, which a resume
+then starts from, so it is never skipped. Files are only ever replaced
+atomically, never deleted, so neither the best model nor the file a run was
+resumed from can be lost; only the temporary files and digests without a
+checkpoint that a killed save left behind are removed when training starts.
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vaesae.atomic_files import remove_stale_temp_files
 from vaesae.engine.callbacks import Callback, Metrics
-from vaesae.engine.checkpoint_io import clean_stale_temp_files, save_checkpoint
+from vaesae.engine.checkpoint_io import remove_orphan_digests, save_checkpoint
 from vaesae.engine.improvement import is_improvement
 from vaesae.errors import TrainingInterrupted
 
@@ -62,17 +66,18 @@ class Checkpointing(Callback):
 
     def on_fit_start(self, trainer) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        clean_stale_temp_files(self.folder)
+        remove_stale_temp_files(self.folder)
+        remove_orphan_digests(self.folder)
 
     def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
         improved = is_improvement(metrics.get(self.metric), self.best_value, self.mode)
         if improved:
             self.best_value, self.best_epoch = metrics[self.metric], epoch
         payload = self.payload(trainer)
-        if self.save_strategy in ("best", "all") and improved:
-            save_checkpoint(self.folder / BEST, payload)
         if self.save_strategy == "all":
             save_checkpoint(self.folder / epoch_file(epoch), payload)
+        if self.save_strategy in ("best", "all") and improved:
+            save_checkpoint(self.folder / BEST, payload)
         if self.save_strategy in ("last", "all"):
             save_checkpoint(self.folder / LAST, payload)
         save_checkpoint(resume_state_path(self.folder), payload)

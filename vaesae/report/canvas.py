@@ -8,9 +8,10 @@ that draw nothing (``python -m vaesae --help``) do not pay for it.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from vaesae.atomic_files import replacing
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,13 +51,8 @@ def style() -> Any:
 
 def save(figure: "Figure", path: Path) -> Path:
     """Write ``figure`` as PNG; a temporary name first, so a reader never sees half an image."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    try:
+    with replacing(path) as temp:
         figure.savefig(temp, dpi=DPI, format="png")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
     return path
 
 

@@ -1,7 +1,6 @@
 """Building the parts a task needs from the validated config."""
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Mapping
@@ -13,6 +12,7 @@ from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.config.validate import check_machine
 from vaesae.errors import ConfigError, DataError, ProblemCollector
+from vaesae.data.input_checks import parse_cardinalities, shared_codes
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import VaesaeModel
 from vaesae.registry import DATALOADERS, LOSSES, MODELS
@@ -39,10 +39,7 @@ def load_cardinalities(data: DictConfig) -> dict[str, dict[str, int]] | None:
     path = Path(data.cardinalities_path)
     if not path.is_file():
         raise DataError(f"data.cardinalities_path: file {path} not found")
-    try:
-        mapping = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    mapping = parse_cardinalities(path, path.read_text())
     problems = []
     for column in data.columns.categorical:
         labels = mapping.get(column) if isinstance(mapping, dict) else None
@@ -50,6 +47,8 @@ def load_cardinalities(data: DictConfig) -> dict[str, dict[str, int]] | None:
             problems.append(f"{path}: no mapping {{label: code}} for categorical column {column!r}")
         elif not all(isinstance(code, int) and code >= 0 for code in labels.values()):
             problems.append(f"{path}: column {column!r}: codes must be non-negative integers")
+        elif shared := shared_codes(path, column, labels):
+            problems.append(shared)
     if problems:
         raise DataError("\n".join(problems))
     return mapping

@@ -10,7 +10,7 @@ import torch
 from omegaconf import DictConfig
 
 from vaesae.data.encoding import ColumnEncoding
-from vaesae.engine.checkpoint_io import load_checkpoint
+from vaesae.engine.checkpoint_io import MODEL_KEYS, load_checkpoint, require_keys
 from vaesae.engine.run_layout import best_job, is_sweep, strategy_checkpoint
 from vaesae.errors import CheckpointError, ConfigError
 from vaesae.models.base import VaesaeModel
@@ -59,6 +59,7 @@ def warn_on_column_differences(encoding: ColumnEncoding, data: DictConfig, path:
 
 def rebuild_model(path: Path, payload: dict[str, Any], device: torch.device) -> Restored:
     """The model stored in the checkpoint ``payload`` (read from ``path``): class, params, weights and encoding."""
+    require_keys(path, payload, MODEL_KEYS, "load a model from it")
     stored_class = payload["model_class"]
     encoding = ColumnEncoding.from_state(payload["encoding"])
     model = build_model(stored_class, payload["model_params"], encoding)
@@ -73,6 +74,7 @@ def restore_model(cfg: DictConfig, device: torch.device) -> Restored:
     """The model named by ``checkpoint.path``, checked against the configured model class and columns."""
     path = checkpoint_file(Path(cfg.checkpoint.path), cfg.checkpoint.load_strategy)
     payload = load_checkpoint(path)
+    require_keys(path, payload, MODEL_KEYS, "load a model from it")
     stored_class = payload["model_class"]
     if cfg.model["class"] != stored_class:
         raise ConfigError(f"model.class: {cfg.model['class']!r} but the checkpoint {path} holds a {stored_class!r} model")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from vaesae.config.tracking_uri import ACCEPTED_FORMS, ON_UNREACHABLE, SQLITE_PREFIX, store_kind, uri_problem
+from vaesae.config.tracking_uri import ACCEPTED_FORMS, DEFAULT_PREFLIGHT_TIMEOUT_S, ON_UNREACHABLE, SQLITE_PREFIX, store_kind, uri_problem
 
 __all__ = ["ACCEPTED_FORMS", "ON_UNREACHABLE", "SQLITE_PREFIX", "TrackingSettings", "absolute_uri", "store_kind", "uri_problem"]
 
@@ -39,6 +39,7 @@ class TrackingSettings:
     username: str | None
     password: str | None
     on_unreachable: str
+    preflight_timeout_s: float = DEFAULT_PREFLIGHT_TIMEOUT_S
 
     @property
     def kind(self) -> str:
@@ -54,4 +55,5 @@ class TrackingSettings:
             username=credentials.get("username"),
             password=credentials.get("password"),
             on_unreachable=section.get("on_unreachable") or "fail",
+            preflight_timeout_s=float(section.get("preflight_timeout_s") or DEFAULT_PREFLIGHT_TIMEOUT_S),
         )

@@ -1,0 +1,100 @@
+"""One process per run folder.
+
+A run (or sweep) takes ``.vaesae.lock`` in its folder before Hydra writes
+anything there. The file holds the host and process id of its owner. A second
+process that finds it stops at once with a message naming the owner, unless
+the owner is a process of this host that no longer exists: such a stale lock
+(left by a killed run) is taken over. A lock held by another host is never
+second-guessed, since its process cannot be seen from here.
+
+Taking the lock is the moment a run owns its folder, so it also removes the
+temporary files a killed predecessor left there.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+from pathlib import Path
+
+from vaesae.atomic_files import remove_stale_temp_files
+from vaesae.errors import OutputError
+
+LOCK_FILE = ".vaesae.lock"
+_held: list[Path] = []
+
+
+def _owner(lock: Path) -> dict | None:
+    """Host and pid recorded in ``lock``; None when the file is gone or unreadable (a write cut short)."""
+    try:
+        owner = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(owner: dict | None) -> bool:
+    if owner is None:
+        return True
+    pid = owner.get("pid")
+    return owner.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid)
+
+
+def _create(lock: Path) -> bool:
+    """Write our host and pid to ``lock`` unless it exists; True when this process now holds it."""
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"host": socket.gethostname(), "pid": os.getpid()}, handle)
+    return True
+
+
+def _busy(folder: Path, owner: dict) -> OutputError:
+    return OutputError(
+        f"{folder} is in use by another vaesae process (pid {owner.get('pid')} on {owner.get('host')}, "
+        f"see {LOCK_FILE}); wait for it to finish, or choose another experiment.name"
+    )
+
+
+def acquire(folder: Path) -> None:
+    """Make this process the owner of ``folder``, or raise ``OutputError`` naming the current owner."""
+    lock = folder / LOCK_FILE
+    if lock in _held:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not _create(lock):
+            owner = _owner(lock)
+            if not _is_stale(owner):
+                raise _busy(folder, owner)
+            lock.unlink(missing_ok=True)
+            if not _create(lock):
+                raise _busy(folder, _owner(lock) or {})
+    except OSError as exc:
+        raise OutputError(f"{lock}: cannot take the run folder's lock ({exc.strerror or exc})") from None
+    _held.append(lock)
+    remove_stale_temp_files(folder)
+
+
+def release_all() -> None:
+    """Give up every folder this process owns (called on exit, also after a failure)."""
+    while _held:
+        lock = _held.pop()
+        if (_owner(lock) or {}).get("pid") == os.getpid():
+            lock.unlink(missing_ok=True)
+
+
+atexit.register(release_all)
