@@ -18,6 +18,8 @@ from vaesae.errors import DataError
 class BaseDataLoader:
     """Reads one split and batches it; subclasses implement ``_read`` and ``_fit`` / ``_encode``."""
 
+    reads_folders = False
+
     def __init__(
         self,
         data_path: str | Path,
@@ -37,7 +39,7 @@ class BaseDataLoader:
         self.num_batches_per_epoch = num_batches_per_epoch
         self.seed = seed
         self.cardinalities = cardinalities
-        if not self.data_path.is_file():
+        if not (self.data_path.is_file() or (self.reads_folders and self.data_path.is_dir())):
             raise DataError(f"{self.data_path}: data file not found")
         self._read()
         self.tensors: Batch = {}
@@ -64,11 +66,11 @@ class BaseDataLoader:
         batches = -(-self.num_rows // self.batch_size)
         return batches if self.num_batches_per_epoch is None else min(batches, self.num_batches_per_epoch)
 
-    def epoch(self, epoch: int) -> Iterator[Batch]:
-        """The batches of one epoch, in the order fixed by (seed, epoch)."""
+    def epoch(self, epoch: int, first_batch: int = 0) -> Iterator[Batch]:
+        """The batches of one epoch, in the order fixed by (seed, epoch), from batch ``first_batch`` on."""
         if not self.tensors:
             raise RuntimeError("use_encoding() must be called before iterating a loader")
-        return iterate_batches(self.tensors, self.batches_for_epoch(epoch), self.num_workers)
+        return iterate_batches(self.tensors, self.batches_for_epoch(epoch)[first_batch:], self.num_workers)
 
     def __iter__(self) -> Iterator[Batch]:
         return self.epoch(0)
