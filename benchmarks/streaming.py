@@ -53,13 +53,11 @@ def train_once(data: Path, loader: str, name: str) -> tuple[int, float]:
     command = vaesae_command(
         f"train.data_path={data}", f"train.loader_class={loader}", f"train.loader_params.batch_size={BATCH_SIZE}",
         "train.epochs=1", "~val", "checkpoint.metric=train_loss", "report.figures=false", "experiment.device=cpu",
-        f"data.cardinalities_path={FOLDER / 'cardinalities.json'}", f"experiment.name={name}",
-        f"experiment.output_dir={FOLDER / 'runs'}", f"hydra.run.dir={run_dir}",
+        f"data.cardinalities_path={FOLDER / 'cardinalities.json'}", f"hydra.run.dir={run_dir}",
     )
     shutil.rmtree(run_dir, ignore_errors=True)
-    shutil.rmtree(FOLDER / "runs" / "vae" / name, ignore_errors=True)
     peak = peak_rss_bytes(command, FOLDER, cli_env())
-    metrics = json.loads((FOLDER / "runs" / "vae" / name / "metrics.jsonl").read_text().splitlines()[-1])
+    metrics = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
     return peak, metrics["rows_per_s"]
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Iterator
 
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
+from vaesae.engine.distributed import (
+    Ranks, check_batches, data_parallel, join, launched_ranks, leave, rank_callbacks, rank_shard,
+)
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
 from vaesae.engine.metrics_file import MetricsFile
@@ -65,19 +68,29 @@ def resume_hint(job: Job, checkpointing: Checkpointing) -> Iterator[None]:
 def run_train(job: Job) -> float | None:
     """Train (or continue, see ``checkpoint.resume``) and return the best value of ``checkpoint.metric``.
 
-    Returns None for a dry run. Resuming is checked before any data is read.
+    Returns None for a dry run, and on every rank but rank 0 of a ``torchrun`` job.
+    Resuming is checked before any data is read.
     """
+    ranks = launched_ranks()
+    try:
+        return train(job, ranks)
+    finally:
+        leave(ranks)
+
+
+def train(job: Job, ranks: Ranks) -> float | None:
     cfg = job.cfg
     checkpoint_dir = job.run_dir / "checkpoints"
     resume = prepare_resume(job, checkpoint_dir)
-    tracking = open_tracking(job)
+    tracking = open_tracking(job) if ranks.is_main else None
     seed_everything(cfg.experiment.seed)
-    device = resolve_device(cfg.experiment.device)
+    device = join(ranks, resolve_device(cfg.experiment.device))
     cardinalities = load_cardinalities(cfg.data)
     columns = plain(cfg.data.columns)
     train_loader = build_loader(cfg.train, columns, cardinalities, cfg.experiment.seed)
     encoding = train_loader.fit_encoding()
     train_loader.use_encoding(encoding)
+    check_batches(ranks, train_loader.num_rows, train_loader.batch_size, train_loader.num_batches_per_epoch is not None)
     val_loader = None
     if cfg.val is not None:
         val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
@@ -98,7 +111,7 @@ def run_train(job: Job) -> float | None:
             ("resume", resume.describe() if resume is not None else "no, a new run"),
         ])
         return None
-    config_path = job.write_config()
+    config_path = job.write_config() if ranks.is_main else job.run_dir / "config.yaml"
     checkpointing = Checkpointing(
         checkpoint_dir,
         RunIdentity(cfg.model["class"], model.hyperparameters(), cfg.train.loss["class"], encoding.to_state(), job.redacted_config()),
@@ -113,11 +126,14 @@ def run_train(job: Job) -> float | None:
         callbacks.append(DrawFigures(job.run_dir))
     callbacks.append(MlflowCallback(job_run(tracking, job, config_path), checkpoint_dir))
     model.initialize_from_data(train_loader.tensors)
-    trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
+    callbacks = rank_callbacks(ranks, callbacks, shared=(EarlyStopping,))
+    trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:
         restore_trainer(trainer, resume)
     with resume_hint(job, checkpointing), stop_on_signals(trainer):
-        trainer.fit(train_loader, cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
+        trainer.fit(rank_shard(train_loader, ranks), cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
+    if not ranks.is_main:
+        return None
     best = checkpointing.best_value
     if best is None or not math.isfinite(best):
         raise VaesaeError(f"checkpoint.metric {cfg.checkpoint.metric!r} never had a finite value; no best model")
