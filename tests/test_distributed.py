@@ -87,3 +87,26 @@ def test_kill_9_of_the_whole_job_then_resume_auto_finishes(tmp_path, embeddings)
     assert output.count("resuming from") == 1
     assert epochs_logged(tmp_path / RUN_DIR) == 30
     assert load_checkpoint(tmp_path / RUN_DIR / "checkpoints/last_model.pt")["epoch"] == 30
+
+
+def rank_process(job: subprocess.Popen, rank: int) -> int:
+    """The pid of the worker process of ``rank`` among the children of ``torchrun``."""
+    children = Path(f"/proc/{job.pid}/task/{job.pid}/children").read_text().split()
+    for pid in children:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if f"RANK={rank}".encode() in environment:
+            return int(pid)
+    raise AssertionError(f"no worker with RANK={rank} among {children}")
+
+
+def test_a_killed_rank_stops_the_whole_job(tmp_path, embeddings):
+    job = torchrun(*sae_args(embeddings, 30), cwd=tmp_path)
+    deadline = time.monotonic() + 300
+    while epochs_logged(tmp_path / RUN_DIR) < 1 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    other = rank_process(job, 0)
+    os.kill(rank_process(job, 1), signal.SIGKILL)
+    output, _ = job.communicate(timeout=120)
+    assert job.returncode != 0, output
+    assert not Path(f"/proc/{other}").exists() or "zombie" in Path(f"/proc/{other}/status").read_text()
+    assert epochs_logged(tmp_path / RUN_DIR) < 30
