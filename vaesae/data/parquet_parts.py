@@ -83,7 +83,7 @@ class RowGroupReader:
 
     def read(self, group: RowGroup) -> pa.Table:
         if self._last is None or self._last[0] != group:
-            self._last = None
+            self._last = None  # the previous table is freed before the next one is read
             self._last = (group, self._open(group.file).read_row_group(group.index, columns=self.columns))
         return self._last[1]
 
