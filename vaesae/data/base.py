@@ -1,6 +1,7 @@
 """The data loader contract shared by every registered loader.
 
-A loader reads its file once into raw arrays, is given the column encoding
+A loader reads its split (the in-memory loaders once, into raw arrays;
+``ParquetStreamLoader`` a window at a time), is given the column encoding
 (fitted on the training split, or taken from a checkpoint), and then serves
 batches of tensors: ``numerical`` (float32), ``categorical`` (int64 codes) and
 ``embeddings`` (float32), each present when the config lists such columns.
