@@ -189,3 +189,18 @@ def test_kill_9_mid_epoch_then_resume_gives_the_uninterrupted_weights(tmp_path, 
     resumed = run_cli(*RESUME_ARGS, *resumable.args(5000), "checkpoint.resume=auto", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert_same_run(tmp_path / "experiments/vae/demo", uninterrupted)
+
+
+@pytest.mark.slow
+def test_extract_streams_the_same_embeddings_as_the_in_memory_loader(tmp_path, small):
+    trained = run_cli(*RUN, "train.epochs=1", *small.args(1000), cwd=tmp_path)
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    streamed = run_cli(*RUN, "task=extract", "~test", *small.args(1000), cwd=tmp_path)
+    assert streamed.returncode == 0, streamed.stdout + streamed.stderr
+    in_memory = run_cli(*RUN, "task=extract", "~train", "~test", f"val.data_path={small.val}",
+                        f"data.cardinalities_path={small.cardinalities_path}", f"val.output={tmp_path / 'val.npy'}",
+                        cwd=tmp_path)
+    assert in_memory.returncode == 0, in_memory.stdout + in_memory.stderr
+    embeddings = tmp_path / "experiments/vae/demo/embeddings"
+    assert np.load(embeddings / "train_embeddings.npy").shape == (3000, 8)
+    np.testing.assert_array_equal(np.load(embeddings / "val_embeddings.npy"), np.load(tmp_path / "val.npy"))
