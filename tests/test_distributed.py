@@ -110,3 +110,27 @@ def test_a_killed_rank_stops_the_whole_job(tmp_path, embeddings):
     assert job.returncode != 0, output
     assert not Path(f"/proc/{other}").exists() or "zombie" in Path(f"/proc/{other}/status").read_text()
     assert epochs_logged(tmp_path / RUN_DIR) < 30
+
+
+def test_sigterm_to_the_job_stops_every_rank_after_the_same_batch_and_resumes_exactly(tmp_path, embeddings):
+    args = (*sae_args(embeddings, 3), "train.loader_params.batch_size=10")
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "stopped").mkdir()
+    finished(torchrun(*args, cwd=tmp_path / "whole"))
+    job = torchrun(*args, cwd=tmp_path / "stopped")
+    deadline = time.monotonic() + 300
+    while epochs_logged(tmp_path / "stopped" / RUN_DIR) < 1 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    job.send_signal(signal.SIGTERM)
+    output, _ = job.communicate(timeout=120)
+    assert "interrupted by SIGTERM during epoch 2" in output and "Connection closed" not in output, output
+    state = load_checkpoint(tmp_path / "stopped" / RUN_DIR / "resume_state.pt")["trainer"]
+    assert state["epoch"] == 1 and 0 < state["batch"] < 200, state
+    resumed = finished(torchrun(*args, "checkpoint.resume=auto", cwd=tmp_path / "stopped"))
+    assert f"and {state['batch']} batch(es) of epoch 2" in resumed
+    for name in ("best_model.pt", "last_model.pt", "epoch_3.pt"):
+        expected = load_checkpoint(tmp_path / "whole" / RUN_DIR / "checkpoints" / name)["model_state"]
+        got = load_checkpoint(tmp_path / "stopped" / RUN_DIR / "checkpoints" / name)["model_state"]
+        for key, tensor in expected.items():
+            assert torch.equal(got[key], tensor), f"{name}: {key}"

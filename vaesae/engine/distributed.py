@@ -8,13 +8,16 @@ averages the gradients (gloo on CPU, NCCL on GPU). With equal parts, that
 average is the gradient of the whole batch, so the result is the one process's
 up to the order of floating-point additions. Validation runs on the whole
 split on every rank, so every rank sees the same validation metrics and early
-stopping stops all of them at the same epoch. Only rank 0 writes files,
-metrics and MLflow records; the others log warnings and errors only.
+stopping stops all of them at the same epoch. A stop signal (SIGTERM, Ctrl-C)
+reaching any rank stops every rank after the same batch, so the position rank 0
+saves is one every rank has reached. Only rank 0 writes files, metrics and
+MLflow records, and logs; the others report through their exit status.
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -59,7 +62,7 @@ def join(ranks: Ranks, device: torch.device) -> torch.device:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if not ranks.is_main:
-        logging.getLogger("vaesae").setLevel(logging.WARNING)
+        logging.getLogger("vaesae").setLevel(logging.CRITICAL)
     return device
 
 
@@ -137,9 +140,35 @@ class AverageOverRanks(Callback):
         metrics["rows_per_s"] = values[-1].item()
 
 
+class StopTogether(Callback):
+    """Stop signals reach this instead of the trainer; after each batch the ranks agree whether to stop.
+
+    One small all-reduce per batch: when any rank was signalled, every rank asks
+    its trainer to stop before the next batch, with the highest exit status asked for.
+    """
+
+    def __init__(self) -> None:
+        self.exit_code = 0
+
+    def request_interrupt(self, reason: str, exit_code: int) -> None:
+        self.exit_code = exit_code
+
+    def on_batch_end(self, trainer, epoch: int, batch_index: int, total_batches: int) -> None:
+        agreed = torch.tensor([self.exit_code], device=trainer.device)
+        dist.all_reduce(agreed, op=dist.ReduceOp.MAX)
+        exit_code = int(agreed.item())
+        if exit_code:
+            trainer.request_interrupt(f"interrupted by {signal.Signals(exit_code - 128).name}", exit_code)
+
+
 def rank_callbacks(ranks: Ranks, callbacks: Iterable[Callback], shared: tuple[type, ...]) -> list[Callback]:
     """Rank 0 keeps every callback; the others only those in ``shared`` (which decide, never write)."""
     if not ranks.parallel:
         return list(callbacks)
     kept = list(callbacks) if ranks.is_main else [c for c in callbacks if isinstance(c, shared)]
-    return [AverageOverRanks(), *kept]
+    return [AverageOverRanks(), StopTogether(), *kept]
+
+
+def interrupt_target(trainer):
+    """What stop signals should reach: the ranks' agreement when there is one, else the trainer itself."""
+    return next((c for c in trainer.callbacks if isinstance(c, StopTogether)), trainer)

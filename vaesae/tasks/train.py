@@ -9,7 +9,7 @@ from typing import Iterator
 
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
 from vaesae.engine.distributed import (
-    Ranks, check_batches, data_parallel, join, launched_ranks, leave, rank_callbacks, rank_shard,
+    Ranks, check_batches, data_parallel, interrupt_target, join, launched_ranks, leave, rank_callbacks, rank_shard,
 )
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
@@ -130,7 +130,7 @@ def train(job: Job, ranks: Ranks) -> float | None:
     trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:
         restore_trainer(trainer, resume)
-    with resume_hint(job, checkpointing), stop_on_signals(trainer):
+    with resume_hint(job, checkpointing), stop_on_signals(interrupt_target(trainer)):
         trainer.fit(rank_shard(train_loader, ranks), cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
     if not ranks.is_main:
         return None
