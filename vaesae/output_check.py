@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from vaesae import run_lock
 from vaesae.contained_paths import joined_inside
+from vaesae.engine.distributed import launched_ranks
 from vaesae.errors import VaesaeError
 from vaesae.tasks.outputs import ensure_writable
 
@@ -42,8 +43,8 @@ def claim_folder(folder: str, config: DictConfig) -> None:
         ensure_writable(Path(folder))
     except VaesaeError as error:
         _exit(error, "; set experiment.output_dir to a folder you can write to")
-    if config.get("dry_run") is True:
-        return
+    if config.get("dry_run") is True or not launched_ranks().is_main:
+        return  # the ranks of one torchrun job share the folder; rank 0 holds its lock
     try:
         run_lock.acquire(Path(folder))
     except VaesaeError as error:

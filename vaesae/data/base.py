@@ -1,6 +1,7 @@
 """The data loader contract shared by every registered loader.
 
-A loader reads its file once into raw arrays, is given the column encoding
+A loader reads its split (the in-memory loaders once, into raw arrays;
+``ParquetStreamLoader`` a window at a time), is given the column encoding
 (fitted on the training split, or taken from a checkpoint), and then serves
 batches of tensors: ``numerical`` (float32), ``categorical`` (int64 codes) and
 ``embeddings`` (float32), each present when the config lists such columns.
@@ -17,6 +18,8 @@ from vaesae.errors import DataError
 
 class BaseDataLoader:
     """Reads one split and batches it; subclasses implement ``_read`` and ``_fit`` / ``_encode``."""
+
+    reads_folders = False
 
     def __init__(
         self,
@@ -37,7 +40,7 @@ class BaseDataLoader:
         self.num_batches_per_epoch = num_batches_per_epoch
         self.seed = seed
         self.cardinalities = cardinalities
-        if not self.data_path.is_file():
+        if not (self.data_path.is_file() or (self.reads_folders and self.data_path.is_dir())):
             raise DataError(f"{self.data_path}: data file not found")
         self._read()
         self.tensors: Batch = {}
@@ -64,11 +67,11 @@ class BaseDataLoader:
         batches = -(-self.num_rows // self.batch_size)
         return batches if self.num_batches_per_epoch is None else min(batches, self.num_batches_per_epoch)
 
-    def epoch(self, epoch: int) -> Iterator[Batch]:
-        """The batches of one epoch, in the order fixed by (seed, epoch)."""
+    def epoch(self, epoch: int, first_batch: int = 0) -> Iterator[Batch]:
+        """The batches of one epoch, in the order fixed by (seed, epoch), from batch ``first_batch`` on."""
         if not self.tensors:
             raise RuntimeError("use_encoding() must be called before iterating a loader")
-        return iterate_batches(self.tensors, self.batches_for_epoch(epoch), self.num_workers)
+        return iterate_batches(self.tensors, self.batches_for_epoch(epoch)[first_batch:], self.num_workers)
 
     def __iter__(self) -> Iterator[Batch]:
         return self.epoch(0)

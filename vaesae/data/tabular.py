@@ -11,6 +11,7 @@ import torch
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding, fit_scaling
 from vaesae.data.input_checks import no_known_labels
+from vaesae.data.large_csv import check_csv_fits_in_memory
 from vaesae.data.parallel import on_all_cores
 from vaesae.data.tables import list_column, numeric_column, read_table, release_freed_memory, text_column
 from vaesae.errors import DataError
@@ -32,14 +33,13 @@ def _chunk_codes(chunk: pa.Array, mapping: dict[str, int], unknown: int, out: np
     return int(np.count_nonzero(out == unknown))
 
 
-def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEncoding, rows: int) -> np.ndarray:
-    """The ``(rows, columns)`` codes of the label columns; unknown or missing labels get each column's reserved code.
+def label_codes(labels: dict[str, pa.ChunkedArray], encoding: ColumnEncoding, rows: int) -> tuple[np.ndarray, list[int]]:
+    """The ``(rows, columns)`` codes of the label columns and, per column, how many labels are unknown or missing.
 
-    Rows are coded a record batch at a time, batches side by side: each column
-    into a small block that is then copied into place, so the row-major result
-    is written in one cache-friendly pass rather than one strided pass per
-    column. Each column with unknown labels gets one warning with their count;
-    a column in which no row has a known label is an error.
+    Unknown or missing labels get each column's reserved code. Rows are coded a
+    record batch at a time, batches side by side: each column into a small
+    block that is then copied into place, so the row-major result is written in
+    one cache-friendly pass rather than one strided pass per column.
     """
     columns = encoding.categorical
     lookups = [(encoding.category_maps[column], encoding.unknown_code(column)) for column in columns]
@@ -54,17 +54,35 @@ def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEnc
 
     batches = pa.table({column: labels[column] for column in columns}).to_batches()
     starts = np.cumsum([0] + [batch.num_rows for batch in batches[:-1]]).tolist()
-    unknown = np.sum(on_all_cores(code_batch, batches, starts), axis=0)
-    for column, count in zip(columns, unknown.tolist()):
-        if count == rows:
-            raise no_known_labels(path, column, labels[column], encoding.category_maps[column])
+    unknown = np.sum(on_all_cores(code_batch, batches, starts), axis=0, dtype=np.int64).reshape(len(columns))
+    return codes, unknown.tolist()
+
+
+def warn_unknown_labels(path, encoding: ColumnEncoding, unknown: list[int], rows: int) -> None:
+    """One warning per column with unknown or missing labels, with their count."""
+    for column, count in zip(encoding.categorical, unknown):
         if count:
             log.warning(
                 "%s: column %r: %d of %d rows have a missing label or one not in the cardinalities map; "
                 "they use the reserved unknown code %d",
                 path, column, count, rows, encoding.unknown_code(column),
             )
+
+
+def category_codes(path, labels: dict[str, pa.ChunkedArray], encoding: ColumnEncoding, rows: int) -> np.ndarray:
+    """``label_codes``, with a warning for each column that has unknown labels; a column in which
+    no row has a known label is an error."""
+    codes, unknown = label_codes(labels, encoding, rows)
+    for column, count in zip(encoding.categorical, unknown):
+        if count == rows:
+            raise no_known_labels(path, column, labels[column], encoding.category_maps[column])
+    warn_unknown_labels(path, encoding, unknown, rows)
     return codes
+
+
+def category_maps(cardinalities, columns: list[str]) -> dict[str, dict[str, int]]:
+    """Label -> code for each categorical column, from the cardinalities file."""
+    return {c: {str(k): int(v) for k, v in (cardinalities or {})[c].items()} for c in columns}
 
 
 @register_dataloader("TabularDataLoader")
@@ -72,6 +90,7 @@ class TabularDataLoader(BaseDataLoader):
     """Reads CSV/Parquet; embeddings columns, if any, must be Parquet list columns."""
 
     def _read(self) -> None:
+        check_csv_fits_in_memory(self.data_path)
         names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]
         table = read_table(self.data_path, names, string_columns=self.columns["categorical"])
         self._numerical = on_all_cores(lambda column: numeric_column(self.data_path, table, column), self.columns["numerical"])
@@ -87,7 +106,7 @@ class TabularDataLoader(BaseDataLoader):
 
     def fit_encoding(self) -> ColumnEncoding:
         means, stds = fit_scaling(self._numerical)
-        maps = {c: {str(k): int(v) for k, v in (self.cardinalities or {})[c].items()} for c in self.columns["categorical"]}
+        maps = category_maps(self.cardinalities, self.columns["categorical"])
         return ColumnEncoding(
             numerical=self.columns["numerical"],
             categorical=self.columns["categorical"],

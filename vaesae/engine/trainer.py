@@ -5,7 +5,6 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from typing import Any, Iterable
 
 import torch
@@ -150,7 +149,7 @@ class Trainer:
         totals, seconds, start = self._take_partial()
         started = time.perf_counter()
         total_batches = len(loader)
-        for index, batch in enumerate(islice(loader.epoch(epoch), start, None), start):
+        for index, batch in enumerate(loader.epoch(epoch, first_batch=start), start):
             if self.interrupt is not None:
                 self._stop_for_interrupt(epoch, index, total_batches, totals, seconds + time.perf_counter() - started)
             batch = to_device(batch, self.device)

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Iterator
 
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
+from vaesae.engine.distributed import (
+    Ranks, check_batches, data_parallel, interrupt_target, join, launched_ranks, leave, rank_callbacks, rank_shard,
+)
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
 from vaesae.engine.metrics_file import MetricsFile
@@ -107,20 +110,30 @@ def raise_if_interrupted(trainer: Trainer) -> None:
 def run_train(job: Job) -> float | None:
     """Train (or continue, see ``checkpoint.resume``) and return the best value of ``checkpoint.metric``.
 
-    Returns None for a dry run. Resuming is checked before any data is read.
+    Returns None for a dry run, and on every rank but rank 0 of a ``torchrun`` job.
+    Resuming is checked before any data is read.
     """
+    ranks = launched_ranks()
+    try:
+        return train(job, ranks)
+    finally:
+        leave(ranks)
+
+
+def train(job: Job, ranks: Ranks) -> float | None:
     cfg = job.cfg
     checkpoint_dir = job.run_dir / "checkpoints"
     checks = ProblemCollector()
     checks.attempt(lambda: check_machine(cfg.experiment.device))
     resume = checks.attempt(lambda: prepare_resume(job, checkpoint_dir))
-    tracking = checks.attempt(lambda: job.hooks.open_tracking(job))
+    tracking = checks.attempt(lambda: job.hooks.open_tracking(job)) if ranks.is_main else None
     parts = checks.attempt(lambda: build_training_parts(cfg))
     checks.raise_any()
     if resume is not None:
         check_compatible(resume, encoding_differences(resume, parts.encoding.to_state()), cfg.checkpoint.resume_force)
-    device = resolve_device(cfg.experiment.device)
+    device = join(ranks, resolve_device(cfg.experiment.device))
     encoding, train_loader, val_loader = parts.encoding, parts.train_loader, parts.val_loader
+    check_batches(ranks, train_loader.num_rows, train_loader.batch_size, train_loader.num_batches_per_epoch is not None)
     model, loss, val_loss = parts.model.to(device), parts.loss, parts.val_loss
     optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
     if cfg.dry_run:
@@ -134,7 +147,7 @@ def run_train(job: Job) -> float | None:
             ("resume", resume.describe() if resume is not None else "no, a new run"),
         ])
         return None
-    config_path = job.write_config()
+    config_path = job.write_config() if ranks.is_main else job.run_dir / "config.yaml"
     checkpointing = Checkpointing(
         checkpoint_dir,
         RunIdentity(cfg.model["class"], model.hyperparameters(), cfg.train.loss["class"], encoding.to_state(), job.redacted_config()),
@@ -147,12 +160,15 @@ def run_train(job: Job) -> float | None:
     callbacks.append(checkpointing)
     callbacks += job.hooks.training_callbacks(job, tracking, config_path, checkpoint_dir)
     model.initialize_from_data(train_loader.tensors)
-    trainer = Trainer(model, optimizer, loss, device, callbacks, val_loss=val_loss)
+    callbacks = rank_callbacks(ranks, callbacks, shared=(EarlyStopping,))
+    trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:
         restore_trainer(trainer, resume)
-    with resume_hint(job, checkpointing), stop_on_signals(trainer):
-        trainer.fit(train_loader, cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
+    with resume_hint(job, checkpointing), stop_on_signals(interrupt_target(trainer)):
+        trainer.fit(rank_shard(train_loader, ranks), cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
         raise_if_interrupted(trainer)
+    if not ranks.is_main:
+        return None
     best = checkpointing.best_value
     if best is None or not math.isfinite(best):
         raise VaesaeError(f"checkpoint.metric {cfg.checkpoint.metric!r} never had a finite value; no best model")
