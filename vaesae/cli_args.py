@@ -32,6 +32,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.errors import ConfigError
+from vaesae.registry import did_you_mean
 from vaesae.config.redact import secret_assignments
 from vaesae.sweep.settings import sweep_settings
 
@@ -40,6 +41,7 @@ RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
 CONFIG_KEY = re.compile(r"^(?![+~])(?!hydra\.)((dry_run|overwrite_outputs|plugins)|[A-Za-z_][\w-]*(\.[\w-]+)+)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
+PACKAGED_CONF = Path(__file__).resolve().parent / "conf"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                  "--config-dir", "-cd", "--experimental-rerun"}
 INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
@@ -107,6 +109,33 @@ def check_syntax(overrides: list[str]) -> None:
         raise ConfigError(problems)
 
 
+def _group_choices(folders: list[Path], group: str) -> set[str] | None:
+    """The options of config group ``group`` in ``folders``, or None when no folder has that group."""
+    found = [folder / group for folder in folders if (folder / group).is_dir()]
+    return {path.stem for folder in found for path in folder.glob("*.yaml")} if found else None
+
+
+def check_groups(overrides: list[str], folders: list[Path]) -> None:
+    """Refuse a config-group option that exists in no config folder (``model=vea``), before Hydra
+    composes anything: Hydra would report it as a crash (exit 1) rather than as a config problem."""
+    parser = OverridesParser.create()
+    problems = []
+    for override in overrides:
+        parsed = parser.parse_override(override)
+        group = parsed.key_or_group
+        plain_group = not (parsed.is_delete() or "." in group or group.startswith("hydra"))
+        choices = _group_choices(folders, group) if plain_group else None
+        if not choices:
+            continue
+        values = list(parsed.sweep_string_iterator()) if parsed.is_sweep_override() else [parsed.value()]
+        for value in values:
+            if isinstance(value, str) and value not in choices:
+                hint = did_you_mean(value, choices)
+                problems.append(f"{group}: no option {value!r}{hint}; the options are {', '.join(sorted(choices))}")
+    if problems:
+        raise ConfigError(problems)
+
+
 def as_config_key(override: str) -> str:
     """``train.epochs=5`` -> ``++train.epochs=5``: set the key whether or not the config has it yet."""
     return CONFIG_KEY.sub(r"++\1=", override)
@@ -116,6 +145,8 @@ def prepare_args(args: list[str]) -> list[str]:
     """The argument list to hand to Hydra: options, the user's overrides, then vaesae's settings for keys the user left alone."""
     options, overrides = _split(args)
     check_syntax(overrides)
+    user_folder = _option(args, "--config-dir", "-cd")
+    check_groups(overrides, [PACKAGED_CONF, *([Path(user_folder)] if user_folder else [])])
     name = _option(args, "--config-name", "-cn")
     preset = []
     if name not in (None, DEFAULT_CONFIG_NAME):
