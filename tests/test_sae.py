@@ -140,7 +140,7 @@ def test_loss_components():
 @pytest.mark.parametrize(("width", "k"), [(2, 2), (8, 4), (32, 6), (100, 8)])
 def test_defaults_are_sized_to_the_input_width(width, k):
     model = SAE(encoding=embedding_encoding(width), activation="topk")
-    assert model.hidden_dim == 8 * width and model.k == k
+    assert model.hidden_dim == 4 * width and model.k == k
     assert model.hyperparameters()["sparsity_weight"] is None  # not given: nothing to contradict the loss
 
 
@@ -224,12 +224,12 @@ def planted_sparse_data(rows: int = 20_000, width: int = 8, directions: int = 12
 
 @pytest.mark.parametrize(
     ("params", "sparsity_weight"),
-    [({"activation": "relu"}, 0.5), ({"activation": "topk", "k": 3}, 0.0)],
-    ids=["relu", "topk"],
+    [({"activation": "relu"}, 0.5), ({"activation": "topk", "k": 3}, 0.0), ({"activation": "topk", "hidden_dim": None}, 0.0)],
+    ids=["relu", "topk", "packaged-defaults"],
 )
 def test_recovers_planted_sparse_directions(params, sparsity_weight):
     x, planted = planted_sparse_data()
-    model = make_sae(width=8, hidden_dim=24, **params)
+    model = make_sae(width=8, **{"hidden_dim": 24, **params})
     loss = SAELoss(sparsity_weight=sparsity_weight)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(0)

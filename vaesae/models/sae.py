@@ -11,12 +11,12 @@ The decoder columns are constrained to unit L2 norm. Without the constraint the
 L1 penalty can be dodged by shrinking features and growing the matching decoder
 columns, and feature magnitudes would not be comparable across features.
 
-Defaults sized to the input width ``d``: ``hidden_dim`` is ``8 d`` (a dictionary
+Defaults sized to the input width ``d``: ``hidden_dim`` is ``4 d`` (a dictionary
 several times wider than the input, so features in superposition can separate)
 and, for ``topk``, ``k`` is ``round(sqrt(d))`` kept within 4..8 (at most ``d``).
 
-Dead features (no activation on any of the last ``DEAD_AFTER_ROWS`` training
-rows) get a training signal of their own: the forward pass also returns
+With ``topk``, dead features (no activation on any of the last
+``DEAD_AFTER_ROWS`` training rows) get a training signal of their own: the forward pass also returns
 ``aux_reconstruction``, what the largest pre-activations of the dead features
 alone reconstruct, and ``SAELoss`` asks it to explain the residual the live
 features left (the auxiliary loss of Gao et al., 2024).
@@ -38,7 +38,7 @@ from vaesae.registry import register_model
 log = logging.getLogger(__name__)
 
 ACTIVATIONS = ("relu", "topk")
-DICTIONARY_MULTIPLE = 8
+DICTIONARY_MULTIPLE = 4
 DEAD_AFTER_ROWS = 10_000
 
 
@@ -192,7 +192,7 @@ class SAE(VaesaeModel):
             "features": features,
             "pre_activations": pre_activations,
         }
-        if self.training:
+        if self.training and self.activation == "topk":
             dead = self._track_dead(features)
             if dead.any():
                 output["aux_reconstruction"] = self._aux_reconstruction(pre_activations, dead)
