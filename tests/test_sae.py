@@ -223,14 +223,17 @@ def planted_sparse_data(rows: int = 20_000, width: int = 8, directions: int = 12
 
 
 @pytest.mark.parametrize(
-    ("params", "sparsity_weight"),
-    [({"activation": "relu"}, 0.5), ({"activation": "topk", "k": 3}, 0.0), ({"activation": "topk", "hidden_dim": None}, 0.0)],
-    ids=["relu", "topk", "packaged-defaults"],
+    ("params", "loss_params"),
+    [
+        ({"activation": "relu"}, {"sparsity_weight": 0.5}),
+        ({"activation": "topk", "k": 3}, {"sparsity_weight": 0.0, "aux_weight": 0.0}),
+    ],
+    ids=["relu", "topk-without-aux"],
 )
-def test_recovers_planted_sparse_directions(params, sparsity_weight):
+def test_recovers_planted_sparse_directions(params, loss_params):
     x, planted = planted_sparse_data()
     model = make_sae(width=8, **{"hidden_dim": 24, **params})
-    loss = SAELoss(sparsity_weight=sparsity_weight)
+    loss = SAELoss(**loss_params)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(0)
     for _ in range(3000):
