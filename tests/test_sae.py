@@ -5,11 +5,12 @@ import logging
 
 import pytest
 import torch
+import yaml
 
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import ConfigError
 from vaesae.losses.sae import SAELoss
-from vaesae.models.sae import SAE
+from vaesae.models.sae import DEAD_AFTER_ROWS, SAE
 from vaesae.registry import LOSSES, MODELS
 
 
@@ -136,6 +137,51 @@ def test_loss_components():
     assert result["loss"].item() == pytest.approx(2.5 + 0.1 * 3.0)
 
 
+@pytest.mark.parametrize(("width", "k"), [(2, 2), (8, 4), (32, 6), (100, 8)])
+def test_defaults_are_sized_to_the_input_width(width, k):
+    model = SAE(encoding=embedding_encoding(width), activation="topk")
+    assert model.hidden_dim == 4 * width and model.k == k
+    assert model.hyperparameters()["sparsity_weight"] is None  # not given: nothing to contradict the loss
+
+
+def test_dead_features_alone_reconstruct_the_residual_in_the_aux_loss():
+    model = make_sae(activation="topk", k=2)
+    x = {"embeddings": torch.randn(32, 8, generator=torch.Generator().manual_seed(1))}
+    assert "aux_reconstruction" not in model(x)
+    assert SAELoss()(x, model(x))["aux_loss"].item() == 0.0
+    with torch.no_grad():
+        model.encoder.bias[6:] = 100.0  # features 0-5 never make the top 2, though often positive
+        model.rows_since_active[:6] = DEAD_AFTER_ROWS
+    output = model(x)
+    assert (output["features"][:, :6] == 0).all()
+    result = SAELoss(sparsity_weight=0.0, aux_weight=0.5)(x, output)
+    assert result["aux_loss"].item() > 0
+    assert result["loss"].item() == pytest.approx(result["reconstruction_loss"].item() + 0.5 * result["aux_loss"].item())
+    result["loss"].backward()
+    gradient = model.encoder.weight.grad.abs().sum(dim=1)
+    assert (gradient[:6] > 0).all()  # the aux loss trains the dead features
+
+
+def test_a_feature_counts_as_dead_only_after_enough_rows_without_firing():
+    model = make_sae(activation="topk", k=2)
+    with torch.no_grad():
+        model.encoder.bias[6:] = 100.0
+    x = {"embeddings": torch.randn(1000, 8, generator=torch.Generator().manual_seed(1))}
+    for _ in range(DEAD_AFTER_ROWS // 1000):
+        assert "aux_reconstruction" not in model(x)
+    assert "aux_reconstruction" in model(x)
+    model.eval()
+    assert "aux_reconstruction" not in model(x)
+
+
+def test_packaged_sae_records_the_sparsity_weight_the_loss_trains_with(cli):
+    done = cli("model=sae", "train.loss.params.sparsity_weight=0.5", "--cfg", "job", "--resolve")
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)
+    assert config["model"]["params"]["sparsity_weight"] == 0.5 == config["train"]["loss"]["params"]["sparsity_weight"]
+    assert config["model"]["params"]["activation"] == "topk"
+
+
 def test_input_dim_mismatch_names_both_widths():
     with pytest.raises(ConfigError, match="model.params.input_dim") as error:
         SAE(encoding=embedding_encoding(8), hidden_dim=16, input_dim=5)
@@ -146,7 +192,7 @@ def test_input_dim_mismatch_names_both_widths():
     ("params", "key"),
     [
         ({"activation": "gelu"}, "model.params.activation"),
-        ({"activation": "topk"}, "model.params.k"),
+        ({"activation": "topk", "k": 0}, "model.params.k"),
         ({"activation": "topk", "k": 25}, "model.params.k"),
         ({"hidden_dim": 0}, "model.params.hidden_dim"),
     ],
@@ -177,14 +223,17 @@ def planted_sparse_data(rows: int = 20_000, width: int = 8, directions: int = 12
 
 
 @pytest.mark.parametrize(
-    ("params", "sparsity_weight"),
-    [({"activation": "relu"}, 0.5), ({"activation": "topk", "k": 3}, 0.0)],
-    ids=["relu", "topk"],
+    ("params", "loss_params"),
+    [
+        ({"activation": "relu"}, {"sparsity_weight": 0.5}),
+        ({"activation": "topk", "k": 3}, {"sparsity_weight": 0.0, "aux_weight": 0.0}),
+    ],
+    ids=["relu", "topk-without-aux"],
 )
-def test_recovers_planted_sparse_directions(params, sparsity_weight):
+def test_recovers_planted_sparse_directions(params, loss_params):
     x, planted = planted_sparse_data()
-    model = make_sae(width=8, hidden_dim=24, **params)
-    loss = SAELoss(sparsity_weight=sparsity_weight)
+    model = make_sae(width=8, **{"hidden_dim": 24, **params})
+    loss = SAELoss(**loss_params)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(0)
     for _ in range(3000):

@@ -1,37 +1,86 @@
-"""``VAELoss``: reconstruction of every column plus a weighted KL term."""
+"""``VAELoss``: reconstruction of every column plus a weighted KL term, with remedies for posterior collapse."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from vaesae.errors import ConfigError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch
 from vaesae.models.vae import real_targets
 from vaesae.registry import register_loss
 
+HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+MIN_VARIANCE = 1e-4  # a standard deviation of 1% of the column's own
+
+
+def numerical_term(predicted: torch.Tensor, targets: torch.Tensor, calibrated_variance: bool) -> torch.Tensor:
+    """Summed over real-valued columns, averaged over rows.
+
+    With ``calibrated_variance`` it is the Gaussian negative log-likelihood in
+    nats, comparable to a cross-entropy, with each column's variance set to the
+    value that maximises the likelihood of the batch: its mean squared error,
+    at least ``MIN_VARIANCE``. It then equals ``0.5 * log(mse) + 0.5 * (1 + log 2 pi)``
+    per column, so a column's error weighs by the inverse of its own size and a
+    column the data determine is pushed to be exact. Otherwise it is the squared
+    error of the standardised values (an implicit, fixed variance).
+    """
+    squared = (predicted - targets) ** 2
+    if not calibrated_variance:
+        return squared.sum(dim=1).mean()
+    variance = squared.mean(dim=0).clamp_min(MIN_VARIANCE)
+    return (0.5 * variance.log() + 0.5 + HALF_LOG_TWO_PI).sum()
+
+
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) of each latent dimension, averaged over rows."""
+    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(dim=0)
+
 
 @register_loss("VAELoss")
 class VAELoss(VaesaeLoss):
-    """``loss = reconstruction_weight * reconstruction + beta * warmup * kl``, averaged over rows.
+    """``loss = reconstruction_weight * reconstruction + beta * warmup * max(kl_d, free_bits)`` summed over latent dims.
 
-    ``elbo = reconstruction + kl`` (the negative evidence lower bound per row)
-    does not depend on ``beta``, so it compares runs trained with different betas.
+    ``reconstruction`` (``reconstruction_loss``) is ``numerical_loss`` (see
+    ``numerical_term``; ``calibrated_variance: true`` by default makes it a
+    Gaussian log-likelihood) plus the cross-entropy summed over categorical
+    columns (``categorical_loss``), averaged over rows. Two remedies for
+    posterior collapse, both on by default:
 
-    The reconstruction is the squared error summed over real-valued columns
-    (``numerical_loss``) plus the cross-entropy summed over categorical columns
-    (``categorical_loss``). With ``kl_warmup_epochs: N`` the KL weight rises
-    linearly from 1/N to 1 over the first N epochs, a common remedy for
-    posterior collapse.
+    * ``kl_warmup_epochs: N``: the KL weight rises linearly from 1/N to 1 over the
+      first N training epochs, so the decoder learns to use the code before the
+      KL term pushes the code towards the prior;
+    * ``free_bits: λ``: each latent dimension's KL (averaged over the batch) below
+      λ nats costs nothing, so using a dimension is free up to λ nats.
+
+    ``kl_loss`` is the plain KL and ``elbo`` the negative evidence lower bound
+    ``reconstruction + kl``: neither depends on beta, warm-up or free bits, so
+    runs with different settings can be compared on them.
     """
 
     components = ("loss", "reconstruction_loss", "numerical_loss", "categorical_loss", "kl_loss", "elbo")
 
-    def __init__(self, beta: float = 1.0, reconstruction_weight: float = 1.0, kl_warmup_epochs: int = 0):
+    def __init__(
+        self,
+        beta: float = 1.0,
+        reconstruction_weight: float = 1.0,
+        kl_warmup_epochs: int = 5,
+        free_bits: float = 0.5,
+        calibrated_variance: bool = True,
+    ):
         self.beta = float(beta)
         self.reconstruction_weight = float(reconstruction_weight)
         self.kl_warmup_epochs = int(kl_warmup_epochs)
+        self.free_bits = float(free_bits)
+        self.calibrated_variance = bool(calibrated_variance)
+        if self.kl_warmup_epochs < 0 or self.free_bits < 0:
+            raise ConfigError(
+                f"loss.params: kl_warmup_epochs ({self.kl_warmup_epochs}) and free_bits ({self.free_bits}) "
+                "must not be negative"
+            )
         self.warmup = 1.0
 
     def set_epoch(self, epoch: int) -> None:
@@ -42,13 +91,15 @@ class VAELoss(VaesaeLoss):
         mu, logvar = output["mu"], output["logvar"]
         rows = mu.shape[0]
         targets = real_targets(batch)
-        numerical = ((output["real"] - targets) ** 2).sum() / rows if targets.numel() else mu.new_zeros(())
+        numerical = numerical_term(output["real"], targets, self.calibrated_variance) if targets.numel() else mu.new_zeros(())
         categorical = mu.new_zeros(())
         for i, logits in enumerate(output["logits"]):
             categorical = categorical + F.cross_entropy(logits, batch["categorical"][:, i], reduction="sum") / rows
         reconstruction = numerical + categorical
-        kl = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum() / rows
-        total = self.reconstruction_weight * reconstruction + self.beta * self.warmup * kl
+        kl_dims = kl_per_dimension(mu, logvar)
+        kl = kl_dims.sum()
+        penalty = kl_dims.clamp_min(self.free_bits).sum()
+        total = self.reconstruction_weight * reconstruction + self.beta * self.warmup * penalty
         return {
             "loss": total,
             "reconstruction_loss": reconstruction,

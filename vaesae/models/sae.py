@@ -10,6 +10,16 @@ by construction and the L1 weight is usually 0).
 The decoder columns are constrained to unit L2 norm. Without the constraint the
 L1 penalty can be dodged by shrinking features and growing the matching decoder
 columns, and feature magnitudes would not be comparable across features.
+
+Defaults sized to the input width ``d``: ``hidden_dim`` is ``4 d`` (a dictionary
+several times wider than the input, so features in superposition can separate)
+and, for ``topk``, ``k`` is ``round(sqrt(d))`` kept within 4..8 (at most ``d``).
+
+With ``topk``, dead features (no activation on any of the last
+``DEAD_AFTER_ROWS`` training rows) get a training signal of their own: the forward pass also returns
+``aux_reconstruction``, what the largest pre-activations of the dead features
+alone reconstruct, and ``SAELoss`` asks it to explain the residual the live
+features left (the auxiliary loss of Gao et al., 2024).
 """
 from __future__ import annotations
 
@@ -28,6 +38,13 @@ from vaesae.registry import register_model
 log = logging.getLogger(__name__)
 
 ACTIVATIONS = ("relu", "topk")
+DICTIONARY_MULTIPLE = 4
+DEAD_AFTER_ROWS = 10_000
+
+
+def default_k(input_dim: int) -> int:
+    """TopK's ``k`` when none is given: ``round(sqrt(input_dim))`` kept within 4..8, and at most ``input_dim``."""
+    return int(min(input_dim, 8, max(4, round(input_dim**0.5))))
 
 
 class UnitNormColumns(nn.Module):
@@ -59,7 +76,8 @@ class SAE(VaesaeModel):
 
     ``sparsity_weight`` is accepted and recorded with the checkpoint so configs
     may keep it next to the model params; the loss reads its own
-    ``loss.params.sparsity_weight``.
+    ``loss.params.sparsity_weight``. Left out, it is recorded as None (the
+    packaged ``model=sae`` fills it from the loss, so the two always agree).
     """
 
     figures = ("vaesae.report.sae_figures:draw_sae_figures",)
@@ -67,15 +85,19 @@ class SAE(VaesaeModel):
     def __init__(
         self,
         encoding: ColumnEncoding,
-        hidden_dim: int,
+        hidden_dim: int | None = None,
         input_dim: int | None = None,
-        sparsity_weight: float = 0.0,
+        sparsity_weight: float | None = None,
         activation: str = "relu",
         k: int | None = None,
     ):
         super().__init__()
         self.input_dim = check_input_dim(input_dim, encoding)
-        self.hidden_dim, self.sparsity_weight, self.activation = int(hidden_dim), float(sparsity_weight), activation
+        self.hidden_dim = DICTIONARY_MULTIPLE * self.input_dim if hidden_dim is None else int(hidden_dim)
+        self.sparsity_weight = None if sparsity_weight is None else float(sparsity_weight)
+        self.activation = activation
+        if k is None and activation == "topk":
+            k = min(default_k(self.input_dim), self.hidden_dim)
         self.k = None if k is None else int(k)
         self._check_params()
         if self.hidden_dim < self.input_dim:
@@ -92,6 +114,7 @@ class SAE(VaesaeModel):
         with torch.no_grad():
             self.encoder.weight.copy_(self.decoder.weight.T)
             self.encoder.bias.zero_()
+        self.register_buffer("rows_since_active", torch.zeros(self.hidden_dim, dtype=torch.long))
 
     def _check_params(self) -> None:
         if self.hidden_dim < 1:
@@ -144,14 +167,38 @@ class SAE(VaesaeModel):
         values, indices = pre_activations.topk(self.k, dim=1)
         return torch.zeros_like(pre_activations).scatter(1, indices, torch.relu(values))
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Checkpoints written before dead features were tracked load as if every feature had just fired."""
+        state_dict.setdefault(prefix + "rows_since_active", torch.zeros_like(self.rows_since_active))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def _track_dead(self, features: torch.Tensor) -> torch.Tensor:
+        """Count rows since each feature last fired; returns the mask of dead features."""
+        self.rows_since_active += features.shape[0]
+        self.rows_since_active[(features != 0).any(dim=0)] = 0
+        return self.rows_since_active > DEAD_AFTER_ROWS
+
+    def _aux_reconstruction(self, pre_activations: torch.Tensor, dead: torch.Tensor) -> torch.Tensor:
+        """What the top pre-activations among dead features alone reconstruct (no ``b_dec``)."""
+        aux_k = min(int(dead.sum()), max(1, self.input_dim // 2))
+        masked = pre_activations.masked_fill(~dead, float("-inf"))
+        values, indices = masked.topk(aux_k, dim=1)
+        return self.decoder(torch.zeros_like(pre_activations).scatter(1, indices, torch.relu(values)))
+
     def forward(self, batch: Batch) -> dict[str, Any]:
         pre_activations = self.encoder(batch["embeddings"] - self.b_dec)
         features = self._activate(pre_activations)
-        return {
+        output = {
             "reconstruction": self.decoder(features) + self.b_dec,
             "features": features,
             "pre_activations": pre_activations,
         }
+        if self.training and self.activation == "topk":
+            dead = self._track_dead(features)
+            if dead.any():
+                output["aux_reconstruction"] = self._aux_reconstruction(pre_activations, dead)
+        return output
 
     def encode(self, batch: Batch) -> torch.Tensor:
         return self._activate(self.encoder(batch["embeddings"] - self.b_dec))

@@ -5,10 +5,16 @@ reconstruction they carry). A feature's *strongest rows* are the 5% of rows on
 which it is largest (at least ``top_rows``, only rows where it is active); they
 are compared with all rows: numerical columns by the shift of their mean, in
 standard deviations of the column, and categorical labels by their share and
-lift (share among the strongest rows / share among all rows). The same shift in
-standard deviations, taken of a label's 0/1 indicator, puts labels and
-numerical columns on one scale: it picks the labels each card lists and the
-traits of its one-line summary.
+lift (share among the strongest rows / share among all rows). A missing label
+is a label of its own, ``(missing)``.
+
+Traits are ranked by how much they distinguish the strongest rows
+(``distinction``): the shift in standard deviations for a numerical column,
+Cohen's h (``2 asin sqrt(share, strongest) - 2 asin sqrt(share, all)``, in
+absolute value) for a label. The two are on one scale, and h does not inflate
+small changes of rare labels the way a shift in standard deviations of a 0/1
+indicator does. The one-line summary skips the falling label of a two-label
+column: it only restates the rising one.
 """
 from __future__ import annotations
 
@@ -27,10 +33,12 @@ from vaesae.report.origin import SourceRows, find_source_rows
 
 CARDS_FILE, ROWS_FILE, CONTRAST_FILE = "feature_cards.md", "feature_cards_rows.csv", "feature_cards_contrast.csv"
 STRONG_SHARE = 0.05
-SUMMARY_TRAITS, SUMMARY_MIN_SHIFT = 3, 0.5
+SUMMARY_TRAITS, SUMMARY_MIN_DISTINCTION = 3, 0.5
 LABELS_PER_COLUMN = 3
 MAX_COLUMNS = 12
 NUMBER_TEXT = r"-?[0-9.,]+[%×]?"
+MISSING_LABEL = "(missing)"
+CONTRAST_COLUMNS = ["column", "label", "strong", "population", "shift_sd", "lift", "distinction"]
 
 
 @dataclass
@@ -77,22 +85,33 @@ def numerical_shift(strong: pd.DataFrame, population: pd.DataFrame, columns: lis
     for column in columns:
         spread = float(population[column].std(ddof=0)) or 1.0
         mean_strong, mean_all = float(strong[column].mean()), float(population[column].mean())
+        shift = (mean_strong - mean_all) / spread
         rows.append({"column": column, "label": "", "strong": mean_strong, "population": mean_all,
-                     "shift_sd": (mean_strong - mean_all) / spread, "lift": math.nan})
-    return pd.DataFrame(rows, columns=["column", "label", "strong", "population", "shift_sd", "lift"])
+                     "shift_sd": shift, "lift": math.nan, "distinction": abs(shift)})
+    return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
+
+
+def labels_of(values: pd.Series) -> pd.Series:
+    """Labels as text, an empty or missing one as ``(missing)``."""
+    return values.astype(object).where(values.notna(), MISSING_LABEL).astype(str).replace("", MISSING_LABEL)
+
+
+def cohens_h(share: float, reference: float) -> float:
+    return abs(2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(reference)))
 
 
 def categorical_lift(strong: pd.DataFrame, population: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     rows = []
     for column in columns:
-        share_all = population[column].astype(str).value_counts(normalize=True)
-        share_strong = strong[column].astype(str).value_counts(normalize=True).reindex(share_all.index, fill_value=0.0)
+        share_all = labels_of(population[column]).value_counts(normalize=True)
+        share_strong = labels_of(strong[column]).value_counts(normalize=True).reindex(share_all.index, fill_value=0.0)
         for label, p_all in share_all.items():
             p_strong = float(share_strong[label])
             spread = math.sqrt(p_all * (1 - p_all)) or 1.0
             rows.append({"column": column, "label": label, "strong": p_strong, "population": float(p_all),
-                         "shift_sd": (p_strong - p_all) / spread, "lift": p_strong / p_all})
-    return pd.DataFrame(rows, columns=["column", "label", "strong", "population", "shift_sd", "lift"])
+                         "shift_sd": (p_strong - p_all) / spread, "lift": p_strong / p_all,
+                         "distinction": cohens_h(p_strong, float(p_all))})
+    return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
 
 
 def contrast(population: Population, positions: np.ndarray) -> pd.DataFrame:
@@ -103,16 +122,25 @@ def contrast(population: Population, positions: np.ndarray) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True) if filled else parts[0]
 
 
+def without_complements(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop the falling label of every two-label column: its change is the rising label's, restated."""
+    labels = table[table["label"] != ""]
+    two_labels = labels.groupby("column")["label"].transform("size") == 2
+    falling = labels["shift_sd"] < labels.groupby("column")["shift_sd"].transform("max")
+    return table.drop(labels.index[two_labels & falling])
+
+
 def summary_line(table: pd.DataFrame) -> str:
-    """The few traits that set the strongest rows apart most, e.g. ``merchant_type=travel (62% vs 9%)``."""
-    notable = table[table["shift_sd"].abs() >= SUMMARY_MIN_SHIFT]
-    notable = notable.reindex(notable["shift_sd"].abs().sort_values(ascending=False).index)[:SUMMARY_TRAITS]
-    traits = [
+    """The few traits that distinguish the strongest rows most, e.g. ``merchant_type=travel (62% vs 9%)``."""
+    traits = without_complements(table)
+    notable = traits[traits["distinction"] >= SUMMARY_MIN_DISTINCTION]
+    notable = notable.sort_values("distinction", ascending=False, kind="stable")[:SUMMARY_TRAITS]
+    texts = [
         f"{r.column}={r.label} ({r.strong:.0%} vs {r.population:.0%})" if r.label
         else f"{r.column} {r.shift_sd:+.1f} SD (mean {number(r.strong)} vs {number(r.population)})"
         for r in notable.itertuples()
     ]
-    return "; ".join(traits) if traits else f"no column differs by {SUMMARY_MIN_SHIFT} SD or more"
+    return "; ".join(texts) if texts else f"no trait reaches a distinction of {SUMMARY_MIN_DISTINCTION}"
 
 
 def number(value: float) -> str:
@@ -140,7 +168,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def shown_columns(table: pd.DataFrame) -> list[str]:
     """The columns a card lists, in data order: all of them, or the ``MAX_COLUMNS`` whose values shift most."""
-    size = table.assign(size=table["shift_sd"].abs()).groupby("column", sort=False)["size"].max()
+    size = table.groupby("column", sort=False)["distinction"].max()
     keep = set(size.nlargest(MAX_COLUMNS).index)
     return [column for column in size.index if column in keep]
 
@@ -149,7 +177,7 @@ def contrast_tables(table: pd.DataFrame) -> list[str]:
     table = table[table["column"].isin(shown_columns(table))]
     numerical = table[table["label"] == ""]
     categorical = table[table["label"] != ""]
-    categorical = categorical.assign(size=categorical["shift_sd"].abs()).sort_values(["column", "size"], ascending=[True, False])
+    categorical = categorical.sort_values(["column", "distinction"], ascending=[True, False], kind="stable")
     categorical = categorical.groupby("column", sort=False).head(LABELS_PER_COLUMN)
     parts = []
     if len(numerical):
@@ -206,7 +234,8 @@ def header(view: ModelView, activations: Activations, population: Population, fe
         "",
         f"A feature's strongest rows are the {STRONG_SHARE:.0%} of rows where it is largest (only rows where it is "
         "active). Shift (SD): difference of means in standard deviations of the column over all rows. "
-        "Lift: share among the strongest rows / share among all rows.",
+        "Lift: share among the strongest rows / share among all rows. Columns and labels are listed by how much "
+        "they distinguish the strongest rows (the shift for a number, Cohen's h for a label's share).",
     ])
 
 
@@ -227,6 +256,5 @@ def write_feature_cards(activations: Activations, view: ModelView, options: Repo
     paths = folder / CARDS_FILE, folder / ROWS_FILE, folder / CONTRAST_FILE
     atomic_write_bytes(paths[0], ("\n\n".join(sections) + "\n").encode())
     atomic_write_bytes(paths[1], pd.concat(tops).to_csv(index=False).encode())
-    contrast_columns = ["feature", "column", "label", "strong", "population", "shift_sd", "lift"]
-    atomic_write_bytes(paths[2], pd.concat(contrasts)[contrast_columns].to_csv(index=False).encode())
+    atomic_write_bytes(paths[2], pd.concat(contrasts)[["feature", *CONTRAST_COLUMNS]].to_csv(index=False).encode())
     return list(paths)
