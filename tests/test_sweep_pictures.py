@@ -12,7 +12,7 @@ from vaesae.report.canvas import style
 from vaesae.report.sweep import sweep_figure
 
 PARAMETERS = {
-    "train.loss.params.beta": lambda rng, n: rng.uniform(0.1, 4.0, n),
+    "train.loss.params.beta": lambda rng, n: np.geomspace(0.15, 4.0, n)[rng.permutation(n)],
     "model.params.latent_dim": lambda rng, n: rng.choice([4, 8, 16], n),
     "train.optimizer_config.learning_rate": lambda rng, n: rng.choice([1e-4, 1e-3, 1e-2], n),
     "model.params.hidden_dims": lambda rng, n: rng.choice(["[64,32]", "[128,64]"], n),

@@ -104,7 +104,7 @@ def draw_parameter(axes, done: pd.DataFrame, key: str, best: np.ndarray, connect
     if labels is not None:
         axes.set_xticks(range(len(labels)), labels, rotation=30 if max(map(len, labels)) > 8 else 0)
     elif wants_log_scale(x, span=20):
-        axes.set_xscale("log")
+        log_axis(axes)
     y = done["best_value"].to_numpy(dtype=float)
     if connect and labels is None:
         order = np.argsort(x)
@@ -114,6 +114,16 @@ def draw_parameter(axes, done: pd.DataFrame, key: str, best: np.ndarray, connect
     axes.margins(x=0.1, y=0.1)
     axes.ticklabel_format(axis="y", useOffset=False)
     axes.set_xlabel(key)
+
+
+def log_axis(axes) -> None:
+    """A log x axis labelled at 1, 2 and 5 times each power of ten in plain numbers, minor ticks unlabelled."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axes.set_xscale("log")
+    axes.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
 
 
 def scaled(values: pd.Series) -> tuple[np.ndarray, str, str]:

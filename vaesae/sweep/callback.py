@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from vaesae.engine.run_layout import read_plan
 from vaesae.sweep.metric_check import warn_if_incomparable
@@ -40,10 +40,17 @@ def exit_status() -> int:
     return _stopped[0] if _stopped else (1 if _failed else 0)
 
 
+def is_dry_run(config: DictConfig) -> bool:
+    """A dry-run sweep only checks each job's config: it plans, runs and summarises nothing."""
+    return OmegaConf.select(config, "dry_run", default=False) is True
+
+
 class SweepSummary(Callback):
     """Holds nothing itself: launchers pickle the callbacks along with the jobs."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if is_dry_run(config):
+            return
         sweep_dir = Path(str(config.hydra.sweep.dir))
         write_plan(config)
         warn_if_incomparable(config)
@@ -51,6 +58,8 @@ class SweepSummary(Callback):
         _stopper[0].install()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if is_dry_run(config):
+            return
         sweep_dir = Path(str(config.hydra.sweep.dir))
         stopped = _stopper.pop().uninstall() if _stopper else None
         rows = refresh_summary(sweep_dir)
