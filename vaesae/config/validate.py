@@ -16,6 +16,7 @@ import torch
 from vaesae.config.param_types import describe, fits, parameter_hints
 from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
 from vaesae.config.structure import check_structure
+from vaesae.engine.threads import threads_problems
 from vaesae.errors import ConfigError
 from vaesae.registry import DATALOADERS, LOSSES, MODELS, did_you_mean
 from vaesae.tracking.settings import ON_UNREACHABLE, uri_problem
@@ -105,6 +106,7 @@ class Validator:
     def run(self) -> list[str]:
         self.choice("task", TASKS)
         self.check_device()
+        self.problems += threads_problems(get(self.cfg, "experiment.threads"))
         self.check_columns()
         self.check_model()
         self.check_report()

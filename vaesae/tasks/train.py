@@ -12,6 +12,7 @@ from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
 from vaesae.engine.metrics_file import MetricsFile
 from vaesae.engine.progress import Progress
+from vaesae.engine.threads import apply_threads
 from vaesae.engine.rng import seed_everything
 from vaesae.engine.trainer import Trainer
 from vaesae.errors import OutputError, TrainingInterrupted, VaesaeError
@@ -82,6 +83,7 @@ def run_train(job: Job) -> float | None:
     if cfg.val is not None:
         val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
     model = build_model(cfg.model["class"], params_of(cfg.model), encoding).to(device)
+    apply_threads(cfg.experiment.get("threads"), model, cfg.train.loader_params.batch_size)
     loss = build_loss(cfg.train.loss, "train.loss")
     val_loss = build_loss(cfg.val.loss, "val.loss") if cfg.val is not None else None
     optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
