@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches
+from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches, say_workers_unused
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import DataError
 
@@ -34,6 +34,8 @@ class BaseDataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.num_workers = num_workers
+        if num_workers > 0:
+            say_workers_unused(num_workers)
         self.num_batches_per_epoch = num_batches_per_epoch
         self.seed = seed
         self.cardinalities = cardinalities
@@ -68,7 +70,7 @@ class BaseDataLoader:
         """The batches of one epoch, in the order fixed by (seed, epoch)."""
         if not self.tensors:
             raise RuntimeError("use_encoding() must be called before iterating a loader")
-        return iterate_batches(self.tensors, self.batches_for_epoch(epoch), self.num_workers)
+        return iterate_batches(self.tensors, self.batches_for_epoch(epoch))
 
     def __iter__(self) -> Iterator[Batch]:
         return self.epoch(0)
