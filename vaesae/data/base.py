@@ -60,7 +60,8 @@ class BaseDataLoader:
         raise NotImplementedError
 
     def batches_for_epoch(self, epoch: int) -> list[Rows]:
-        return epoch_batches(self.num_rows, self.batch_size, self.shuffle, self.seed, epoch, self.num_batches_per_epoch)
+        device = next(iter(self.tensors.values())).device if self.tensors else None
+        return epoch_batches(self.num_rows, self.batch_size, self.shuffle, self.seed, epoch, self.num_batches_per_epoch, device)
 
     def __len__(self) -> int:
         batches = -(-self.num_rows // self.batch_size)

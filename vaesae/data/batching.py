@@ -22,17 +22,20 @@ Rows = torch.Tensor | slice
 
 
 def epoch_batches(
-    num_rows: int, batch_size: int, shuffle: bool, seed: int, epoch: int, max_batches: int | None
+    num_rows: int, batch_size: int, shuffle: bool, seed: int, epoch: int, max_batches: int | None,
+    device: torch.device | None = None,
 ) -> list[Rows]:
     """The rows of each batch of one epoch; a function of (seed, epoch) alone, so a resumed run replays it.
 
     Shuffled, a batch is an index tensor cut from a seeded permutation; in input
     order it is a contiguous range, which is copied at memory speed instead of
-    gathered row by row.
+    gathered row by row. The permutation is drawn on the CPU (the same on every
+    device) and moved to ``device`` once per epoch, where the tensors live.
     """
     if shuffle:
         generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-        batches: list[Rows] = list(torch.split(torch.randperm(num_rows, generator=generator), batch_size))
+        order = torch.randperm(num_rows, generator=generator)
+        batches: list[Rows] = list(torch.split(order if device is None else order.to(device), batch_size))
     else:
         batches = [slice(start, start + batch_size) for start in range(0, num_rows, batch_size)]
     return batches if max_batches is None else batches[:max_batches]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
+from vaesae.engine.device_data import place_on_device
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
 from vaesae.engine.metrics_file import MetricsFile
@@ -82,6 +83,8 @@ def run_train(job: Job) -> float | None:
     val_loader = None
     if cfg.val is not None:
         val_loader = build_loader(cfg.val, columns, cardinalities, cfg.experiment.seed).use_encoding(encoding)
+    for loader in filter(None, (train_loader, val_loader)):
+        place_on_device(loader, device)
     model = build_model(cfg.model["class"], params_of(cfg.model), encoding).to(device)
     apply_threads(cfg.experiment.get("threads"), model, cfg.train.loader_params.batch_size)
     loss = build_loss(cfg.train.loss, "train.loss")
