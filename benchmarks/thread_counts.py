@@ -9,7 +9,6 @@ rows per second with the work of one step (multiply-adds of a forward pass).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.busy import busy_cores
 from benchmarks.datasets import demo_splits
 from benchmarks.machine import load_average
 from benchmarks.measure import interleaved, median
@@ -43,11 +43,6 @@ def steps_seconds(model: VAE, tensors: dict[str, torch.Tensor], batch_size: int,
         value.backward()
         optimizer.step()
     return time.perf_counter() - started
-
-
-def spin() -> None:
-    while True:
-        pass
 
 
 def measure(sizes, repeats: int) -> list[str]:
@@ -78,14 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--largest", type=int, default=len(SIZES), help="only the last N model sizes")
     parser.add_argument("--busy", action="store_true", help="one busy process per usable CPU alongside")
     args = parser.parse_args(argv)
-    spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(usable_cpus() if args.busy else 0)]
-    for process in spinners:
-        process.start()
-    try:
+    with busy_cores(usable_cpus() if args.busy else 0):
         print("\n".join(measure(SIZES[-args.largest:], args.repeats)))
-    finally:
-        for process in spinners:
-            process.terminate()
 
 
 if __name__ == "__main__":

@@ -45,9 +45,10 @@ def test_the_whole_quick_suite_runs(tmp_path):
     result = suite("--quick", "--output", str(output), timeout=900)
     assert result.returncode == 0, result.stderr
     rows = table_rows(output.read_text())
-    assert len(rows) == 13
+    assert len(rows) == 16
     firsts = " ".join(row[0] for row in rows)
-    for fragment in ("`task=train` throughput, batch 128", "batch 1024", "`task=extract`", "from Parquet",
+    for fragment in ("`task=train` throughput, batch 128", "batch 1024", "default threads (auto: ", "one busy process per core",
+                     "`task=extract`", "from Parquet",
                      "peak memory training", "4-job sweep", "`python -m vaesae --help`"):
         assert fragment in firsts
     assert all(row[-1] in ("met", "**missed**", "skipped") for row in rows)
