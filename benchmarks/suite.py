@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], float, int]:
         workdir = Path(scratch)
         log(f"generating data in {workdir}")
         demo = demo_splits(workdir / "demo", plan.train_rows, plan.val_rows)
-        large = large_files(workdir / "large", list(plan.load_rows))
+        large = large_files(workdir / "large", [*plan.load_rows, plan.linear_rows])
         os.sync()  # the generated files' writeback would otherwise land on whichever side next waits for the disk
         threads = set_threads(args.threads, demo)
         env = children_env(demo.folder, args.threads)

@@ -33,6 +33,7 @@ def test_quick_loading_and_extract_rows_write_the_table(tmp_path):
         "`task=extract` throughput, 20k rows, batch 1024",
         "load 20k rows from CSV into tensors", "load 20k rows from Parquet into tensors",
         "load 50k rows from CSV into tensors", "load 50k rows from Parquet into tensors",
+        "load 200k rows from CSV into tensors, cost per row",
     ]
     assert all(row[-1] in ("met", "**missed**") for row in rows)
     assert output.read_text() in result.stdout
@@ -45,7 +46,7 @@ def test_the_whole_quick_suite_runs(tmp_path):
     result = suite("--quick", "--output", str(output), timeout=900)
     assert result.returncode == 0, result.stderr
     rows = table_rows(output.read_text())
-    assert len(rows) == 16
+    assert len(rows) == 17
     firsts = " ".join(row[0] for row in rows)
     for fragment in ("`task=train` throughput, batch 128", "batch 1024", "default threads (auto: ", "one busy process per core",
                      "`task=extract`", "from Parquet",
