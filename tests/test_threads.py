@@ -9,7 +9,9 @@ from omegaconf import OmegaConf
 
 from tests.conftest import FAST_TRAIN, cli_env
 from vaesae.engine import threads
-from vaesae.engine.threads import PARALLEL_WORK, CpuLimits, cgroup_cpu_quota, choose_threads, current_limits, step_work
+from vaesae.engine.threads import (
+    PARALLEL_WORK, CpuLimits, cgroup_cpu_quota, choose_threads, current_limits, idle_cpus, step_work,
+)
 from vaesae.sweep.resources import share_cpus
 
 SMALL, LARGE = PARALLEL_WORK // 10, PARALLEL_WORK * 10
@@ -45,7 +47,7 @@ def test_quota_and_omp_bound_the_usable_cpus(tmp_path, no_job_share):
     (tmp_path / "cpu.max").write_text("150000 100000\n")
     limits = current_limits({"OMP_NUM_THREADS": "64"}, tmp_path)
     assert limits.affinity == len(os.sched_getaffinity(0))
-    assert limits.usable == min(limits.affinity, 2)  # a quota of 1.5 CPUs rounds up
+    assert limits.usable == min(limits.affinity, 2, limits.idle)  # a quota of 1.5 CPUs rounds up
     assert current_limits({"OMP_NUM_THREADS": "1"}, tmp_path).usable == 1
     assert current_limits({"OMP_NUM_THREADS": "x"}, tmp_path).omp is None
 
@@ -57,6 +59,13 @@ def test_auto_uses_one_thread_for_small_steps_and_every_usable_cpu_for_large_one
     assert large.threads == 6 and "cgroup quota 6 CPU(s)" in large.reason
     assert choose_threads("auto", LARGE, CpuLimits(affinity=16, omp=3)).threads == 3
     assert choose_threads(None, SMALL, limits).threads == 1
+
+
+def test_auto_leaves_cores_busy_with_other_work_alone():
+    assert idle_cpus(8, 0.3) == 8 and idle_cpus(8, 5.6) == 2 and idle_cpus(2, 14.0) == 1
+    busy = choose_threads("auto", LARGE, CpuLimits(affinity=8, idle=2))
+    assert busy.threads == 2 and "2 left idle by other work" in busy.reason
+    assert choose_threads(8, LARGE, CpuLimits(affinity=8, idle=1)).threads == 8  # a number is the user's call
 
 
 def test_a_number_is_used_as_given_within_a_sweep_share():

@@ -8,7 +8,9 @@ holds up every step (``benchmarks/thread_counts.py`` measures this). ``auto``
 therefore uses one thread below ``PARALLEL_WORK`` multiply-adds per step and
 every usable CPU above it. Usable CPUs are the fewest of: the CPUs this
 process may run on (``sched_getaffinity``), a cgroup CPU quota (containers,
-Kubernetes limits), ``OMP_NUM_THREADS`` when set, and a sweep job's share.
+Kubernetes limits), ``OMP_NUM_THREADS`` when set, a sweep job's share, and
+the CPUs other work leaves idle (by the 1-minute load average), since a thread
+on a core another process keeps busy holds up every step.
 A number is used as given, within a sweep job's share.
 """
 from __future__ import annotations
@@ -74,10 +76,11 @@ class CpuLimits:
     quota: float | None = None
     omp: int | None = None
     share: int | None = None
+    idle: int | None = None
 
     @property
     def usable(self) -> int:
-        bounds = [self.affinity, self.omp, self.share, math.ceil(self.quota) if self.quota else None]
+        bounds = [self.affinity, self.omp, self.share, self.idle, math.ceil(self.quota) if self.quota else None]
         return max(1, min(bound for bound in bounds if bound is not None))
 
     def describe(self) -> str:
@@ -88,15 +91,24 @@ class CpuLimits:
             parts.append(f"OMP_NUM_THREADS={self.omp}")
         if self.share is not None:
             parts.append(f"sweep job share {self.share}")
+        if self.idle is not None:
+            parts.append(f"{self.idle} left idle by other work (load average)")
         return ", ".join(parts)
 
 
+def idle_cpus(cpus: int, load: float) -> int:
+    """CPUs that other work leaves idle, judged by the 1-minute load average (at least one)."""
+    return max(1, cpus - round(load))
+
+
 def current_limits(env: Mapping[str, str] | None = None, cgroup_root: Path = CGROUP_ROOT) -> CpuLimits:
+    affinity = len(os.sched_getaffinity(0))
     return CpuLimits(
-        affinity=len(os.sched_getaffinity(0)),
+        affinity=affinity,
         quota=cgroup_cpu_quota(cgroup_root),
         omp=omp_threads(os.environ if env is None else env),
         share=_job_share,
+        idle=idle_cpus(affinity, os.getloadavg()[0]),
     )
 
 
