@@ -65,3 +65,13 @@ def test_results_replace_the_readme_block_only(tmp_path):
 def test_quick_results_are_not_published():
     result = suite("--quick", "--readme", timeout=60)
     assert result.returncode == 2 and "--readme publishes results" in result.stderr
+
+
+@pytest.mark.slow
+def test_tvae_side_by_side_runs():
+    pytest.importorskip("ctgan", reason="the bench extra (ctgan) is not installed")
+    result = subprocess.run([sys.executable, "-m", "benchmarks.tvae", "--rows", "3000"], cwd=REPO, env=cli_env(),
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "cold process to saved model, 2,400 rows, 11 epochs" in result.stdout
+    assert "held-out accuracy merchant_id" in result.stdout and "held-out rmse distance_km" in result.stdout
