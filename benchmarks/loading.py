@@ -40,6 +40,18 @@ def loading_sides(path: Path, cardinalities) -> dict[str, Callable[[], float]]:
     }
 
 
+def linearity(context: Context, cardinalities) -> Row:
+    """Seconds per row loading the largest CSV against the smallest: 1× is linear cost."""
+    small, large = context.plan.load_rows[0], context.plan.linear_rows
+    sides = {"small": loading_sides(context.large[small, "csv"], cardinalities)["vaesae"],
+             "large": loading_sides(context.large[large, "csv"], cardinalities)["vaesae"]}
+    seconds = interleaved(sides, context.plan.repeats)
+    per_row = [(big / large) / (little / small) for big, little in zip(seconds["large"], seconds["small"])]
+    return Row(f"load {rows_text(large)} rows from CSV into tensors, cost per row", f"the same at {rows_text(small)} rows",
+               seconds_text(median(seconds["large"])), seconds_text(median(seconds["small"])), median(per_row),
+               Target(1.2, at_least=False))
+
+
 def rows(context: Context) -> list[Row]:
     result = []
     cardinalities = json.loads((context.large[context.plan.load_rows[0], "csv"].parent / "cardinalities.json").read_text())
@@ -50,4 +62,4 @@ def rows(context: Context) -> list[Row]:
             result.append(Row(f"load {rows_text(size)} rows from {'CSV' if kind == 'csv' else 'Parquet'} into tensors",
                               "`pyarrow` reading the file", seconds_text(mine), seconds_text(theirs),
                               paired_ratio(seconds["vaesae"], seconds["pyarrow"]), Target(1.5, at_least=False)))
-    return result
+    return [*result, linearity(context, cardinalities)]

@@ -42,6 +42,6 @@ def describe(threads: int) -> str:
 
     return (
         f"{cpu_model()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB RAM; Python {platform.python_version()}, "
-        f"torch {torch.__version__} ({threads} intra-op thread{'s' if threads != 1 else ''}), "
+        f"torch {torch.__version__} ({threads} intra-op thread{'s' if threads != 1 else ''} unless a row says otherwise), "
         f"hydra {hydra.__version__}, pyarrow {pyarrow.__version__}"
     )

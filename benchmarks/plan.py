@@ -18,6 +18,7 @@ class Plan:
     epochs: int
     batch_sizes: tuple[int, ...]
     load_rows: tuple[int, ...]
+    linear_rows: int  # a CSV this large is loaded against the smallest of load_rows: cost per row
     sweep_epochs: int
     sweep_repeats: int
     startup_repeats: int
@@ -32,9 +33,9 @@ class Plan:
 
 
 FULL = Plan(repeats=5, short_repeats=11, train_rows=100_000, val_rows=20_000, epochs=2, batch_sizes=(128, 1024),
-            load_rows=(1_000_000, 5_000_000), sweep_epochs=16, sweep_repeats=2, startup_repeats=5)
+            load_rows=(1_000_000, 5_000_000), linear_rows=10_000_000, sweep_epochs=16, sweep_repeats=2, startup_repeats=5)
 QUICK = Plan(repeats=1, short_repeats=1, train_rows=4_000, val_rows=1_000, epochs=1, batch_sizes=(128, 1024),
-             load_rows=(20_000, 50_000), sweep_epochs=1, sweep_repeats=1, startup_repeats=1)
+             load_rows=(20_000, 50_000), linear_rows=200_000, sweep_epochs=1, sweep_repeats=1, startup_repeats=1)
 
 
 @dataclass(frozen=True)

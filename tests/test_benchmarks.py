@@ -33,6 +33,7 @@ def test_quick_loading_and_extract_rows_write_the_table(tmp_path):
         "`task=extract` throughput, 20k rows, batch 1024",
         "load 20k rows from CSV into tensors", "load 20k rows from Parquet into tensors",
         "load 50k rows from CSV into tensors", "load 50k rows from Parquet into tensors",
+        "load 200k rows from CSV into tensors, cost per row",
     ]
     assert all(row[-1] in ("met", "**missed**") for row in rows)
     assert output.read_text() in result.stdout
@@ -45,9 +46,10 @@ def test_the_whole_quick_suite_runs(tmp_path):
     result = suite("--quick", "--output", str(output), timeout=900)
     assert result.returncode == 0, result.stderr
     rows = table_rows(output.read_text())
-    assert len(rows) == 13
+    assert len(rows) == 17
     firsts = " ".join(row[0] for row in rows)
-    for fragment in ("`task=train` throughput, batch 128", "batch 1024", "`task=extract`", "from Parquet",
+    for fragment in ("`task=train` throughput, batch 128", "batch 1024", "default threads (auto: ", "one busy process per core",
+                     "`task=extract`", "from Parquet",
                      "peak memory training", "4-job sweep", "`python -m vaesae --help`"):
         assert fragment in firsts
     assert all(row[-1] in ("met", "**missed**", "skipped") for row in rows)
@@ -63,3 +65,13 @@ def test_results_replace_the_readme_block_only(tmp_path):
 def test_quick_results_are_not_published():
     result = suite("--quick", "--readme", timeout=60)
     assert result.returncode == 2 and "--readme publishes results" in result.stderr
+
+
+@pytest.mark.slow
+def test_tvae_side_by_side_runs():
+    pytest.importorskip("ctgan", reason="the bench extra (ctgan) is not installed")
+    result = subprocess.run([sys.executable, "-m", "benchmarks.tvae", "--rows", "3000"], cwd=REPO, env=cli_env(),
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "cold process to saved model, 2,400 rows, 11 epochs" in result.stdout
+    assert "held-out accuracy merchant_id" in result.stdout and "held-out rmse distance_km" in result.stdout

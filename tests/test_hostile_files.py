@@ -25,7 +25,7 @@ from vaesae.engine.array_writer import ArrayFileWriter, reserve_space, start_wri
 from vaesae.engine.checkpoint_io import digest_path, load_checkpoint, remove_orphan_digests, save_checkpoint
 from vaesae.errors import CheckpointError, OutputError
 from vaesae.report.canvas import new_figure, save
-from vaesae.sweep.status import JobStatus, read_status, write_status
+from vaesae.engine.run_layout import JobStatus, read_status, write_status
 
 
 def failing(code: int):

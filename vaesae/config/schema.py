@@ -54,6 +54,7 @@ class ExperimentConfig:
     output_dir: str = MISSING
     seed: Optional[int] = None
     device: str = MISSING
+    threads: Any = "auto"  # "auto" or a positive whole number: torch's intra-op threads (vaesae.engine.threads)
 
 
 @dataclass

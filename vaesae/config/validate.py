@@ -72,6 +72,13 @@ def color_by_problem(column: Any, categorical: list[str]) -> str | None:
     return f"{column!r} is not a categorical column{did_you_mean(column, categorical)}; data.columns.categorical: {', '.join(categorical)}"
 
 
+def threads_problems(setting: object) -> list[str]:
+    """What is wrong with an ``experiment.threads`` value (absent means ``auto``)."""
+    if setting is None or setting == "auto" or (isinstance(setting, int) and not isinstance(setting, bool) and setting > 0):
+        return []
+    return [f"experiment.threads: expected auto or a positive whole number, got {setting!r}"]
+
+
 class Validator:
     """Collects semantic problems of one resolved config."""
 
@@ -123,6 +130,7 @@ class Validator:
         self.choice("task", TASKS)
         self.within("experiment.seed", 0, MAX_SEED, " (the range NumPy and torch seed from)")
         self.check_device()
+        self.problems += threads_problems(get(self.cfg, "experiment.threads"))
         self.check_columns()
         self.check_model()
         self.check_report()

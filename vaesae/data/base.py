@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches
+from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches, say_workers_unused
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import DataError
 
@@ -37,6 +37,8 @@ class BaseDataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.num_workers = num_workers
+        if num_workers > 0:
+            say_workers_unused(num_workers)
         self.num_batches_per_epoch = num_batches_per_epoch
         self.seed = seed
         self.cardinalities = cardinalities
@@ -61,7 +63,8 @@ class BaseDataLoader:
         raise NotImplementedError
 
     def batches_for_epoch(self, epoch: int) -> list[Rows]:
-        return epoch_batches(self.num_rows, self.batch_size, self.shuffle, self.seed, epoch, self.num_batches_per_epoch)
+        device = next(iter(self.tensors.values())).device if self.tensors else None
+        return epoch_batches(self.num_rows, self.batch_size, self.shuffle, self.seed, epoch, self.num_batches_per_epoch, device)
 
     def __len__(self) -> int:
         batches = -(-self.num_rows // self.batch_size)
@@ -71,7 +74,7 @@ class BaseDataLoader:
         """The batches of one epoch, in the order fixed by (seed, epoch), from batch ``first_batch`` on."""
         if not self.tensors:
             raise RuntimeError("use_encoding() must be called before iterating a loader")
-        return iterate_batches(self.tensors, self.batches_for_epoch(epoch)[first_batch:], self.num_workers)
+        return iterate_batches(self.tensors, self.batches_for_epoch(epoch)[first_batch:])
 
     def __iter__(self) -> Iterator[Batch]:
         return self.epoch(0)

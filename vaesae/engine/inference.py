@@ -10,6 +10,7 @@ import torch
 from vaesae.engine.array_writer import ArrayFileWriter
 from vaesae.engine.callbacks import Metrics
 from vaesae.engine.checkpoint_io import replacing
+from vaesae.engine.device_data import host_arrays
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
 
@@ -91,8 +92,7 @@ def write_inference(
     model.eval()
     with replacing(path) as temp, ExitStack() as files:
         writer = None
-        for batch in loader.epoch(0):
-            values = function(to_device(batch, device)).float().cpu().numpy()
+        for values in host_arrays((function(to_device(batch, device)) for batch in loader.epoch(0)), device):
             if writer is None:
                 writer = files.enter_context(ArrayFileWriter(temp, loader.num_rows, values.shape[1]))
             writer.append(values)

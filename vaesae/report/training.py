@@ -1,12 +1,29 @@
 """Drawing a run's pictures when its training ends."""
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 from pathlib import Path
 
 from vaesae.engine.callbacks import Callback
 
 log = logging.getLogger("vaesae")
+
+# What drawing a run's pictures imports: matplotlib and its font list are a large part of the drawing time.
+DRAWING_MODULES = (
+    "matplotlib.figure", "matplotlib.backends.backend_agg", "vaesae.report.build", "vaesae.report.curves",
+    "vaesae.report.model_view", "vaesae.report.latent", "vaesae.report.features", "vaesae.report.cards",
+)
+
+
+def import_drawing_modules() -> None:
+    """Import the drawing code; a module that fails is reported when drawing imports it again."""
+    for name in DRAWING_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return
 
 
 class DrawFigures(Callback):
@@ -19,8 +36,16 @@ class DrawFigures(Callback):
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
+        self.preload: threading.Thread | None = None
+
+    def on_fit_start(self, trainer) -> None:
+        """Import the drawing code beside the first epochs, so drawing at the end starts at once."""
+        self.preload = threading.Thread(target=import_drawing_modules, name="vaesae-import-drawing", daemon=True)
+        self.preload.start()
 
     def on_fit_end(self, trainer) -> None:
+        if self.preload is not None:
+            self.preload.join()
         try:
             from vaesae.report.build import FIGURES_DIR, report_run
 

@@ -12,8 +12,9 @@ import os
 
 import joblib
 import pyarrow as pa
-import torch
 from omegaconf import DictConfig, OmegaConf
+
+from vaesae.engine.threads import limit_to_share
 
 log = logging.getLogger("vaesae")
 
@@ -57,7 +58,7 @@ def share_cpus(cfg: DictConfig, launcher: DictConfig | None) -> int | None:
     cpus = cpu_share(launcher, joblib.cpu_count())
     if cpus is None:
         return None
-    torch.set_num_threads(cpus)
+    limit_to_share(cpus)
     pa.set_cpu_count(cpus)
     cap_loader_workers(cfg, cpus - 1)
     os.environ["TQDM_DISABLE"] = "1"  # bars of jobs running side by side would garble the terminal

@@ -7,6 +7,7 @@ from vaesae.config.schema import SPLITS
 from vaesae.engine.inference import write_inference
 from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.rng import seed_everything
+from vaesae.engine.threads import apply_threads
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import claim_output, output_file, overwrite_allowed, record_output
 from vaesae.tasks.parts import inference_loader, open_checked_tracking, resolve_device
@@ -23,6 +24,7 @@ def run_extract(job: Job) -> None:
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)
     splits = [s for s in SPLITS if cfg[s] is not None]
+    apply_threads(cfg.experiment.get("threads"), restored.model, max((cfg[s].loader_params.batch_size for s in splits), default=1))
     if cfg.dry_run:
         loaders = {s: inference_loader(cfg, s, restored.encoding) for s in splits}
         print_summary("dry run: task=extract (nothing written)", [

@@ -14,6 +14,7 @@ from vaesae.engine.inference import evaluate, write_inference
 from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.metrics_file import json_safe
 from vaesae.engine.rng import seed_everything
+from vaesae.engine.threads import apply_threads
 from vaesae.tasks.job import Job, print_summary
 from vaesae.tasks.outputs import claim_output, output_file, overwrite_allowed, record_output
 from vaesae.tasks.parts import build_loss, inference_loader, open_checked_tracking, resolve_device
@@ -69,6 +70,7 @@ def run_predict(job: Job) -> float | None:
     seed_everything(cfg.experiment.seed or 0)
     device = resolve_device(cfg.experiment.device)
     restored = restore_model(cfg, device)
+    apply_threads(cfg.experiment.get("threads"), restored.model, cfg.test.loader_params.batch_size)
     loader = inference_loader(cfg, "test", restored.encoding)
     compute = cfg.test.metrics is not None and cfg.test.metrics.compute
     loss = build_loss(cfg.test.metrics.loss, "test.metrics.loss") if compute else None

@@ -12,10 +12,12 @@ from vaesae.engine.checkpointing import Checkpointing, RunIdentity
 from vaesae.engine.distributed import (
     Ranks, check_batches, data_parallel, interrupt_target, join, launched_ranks, leave, rank_callbacks, rank_shard,
 )
+from vaesae.engine.device_data import place_on_device
 from vaesae.engine.early_stopping import EarlyStopping
 from vaesae.engine.interrupts import stop_on_signals
 from vaesae.engine.metrics_file import MetricsFile
 from vaesae.engine.progress import Progress
+from vaesae.engine.threads import apply_threads
 from vaesae.engine.rng import seed_everything
 from vaesae.engine.trainer import Trainer
 from omegaconf import DictConfig
@@ -134,7 +136,10 @@ def train(job: Job, ranks: Ranks) -> float | None:
     device = join(ranks, resolve_device(cfg.experiment.device))
     encoding, train_loader, val_loader = parts.encoding, parts.train_loader, parts.val_loader
     check_batches(ranks, train_loader.num_rows, train_loader.batch_size, train_loader.num_batches_per_epoch is not None)
+    for loader in filter(None, (train_loader, val_loader)):
+        place_on_device(loader, device)
     model, loss, val_loss = parts.model.to(device), parts.loss, parts.val_loss
+    apply_threads(cfg.experiment.get("threads"), model, cfg.train.loader_params.batch_size)
     optimizer = build_optimizer(cfg.train.optimizer_config, model.parameters())
     if cfg.dry_run:
         print_summary("dry run: task=train (nothing trained or written)", [
