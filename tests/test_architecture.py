@@ -95,7 +95,7 @@ def test_modules_map_to_their_subpackage():
 LAYERS = {
     "errors": 0, "registry": 0,
     "config": 1, "demo_data": 1, "data": 1, "models": 1, "losses": 1, "atomic_files": 1, "contained_paths": 1,
-    "engine": 2, "run_lock": 2, "tasks": 3,
+    "engine": 2, "run_lock": 3, "tasks": 3,
     "tracking": 4, "report": 4, "sweep": 4, "output_check": 4,
     "app": 5, "cli_args": 5, "__main__": 5,
 }

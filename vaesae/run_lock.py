@@ -19,6 +19,7 @@ import socket
 from pathlib import Path
 
 from vaesae.atomic_files import remove_stale_temp_files
+from vaesae.engine.run_layout import process_alive
 from vaesae.errors import OutputError
 
 LOCK_FILE = ".vaesae.lock"
@@ -34,21 +35,11 @@ def _owner(lock: Path) -> dict | None:
     return owner if isinstance(owner, dict) else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_stale(owner: dict | None) -> bool:
     if owner is None:
         return True
     pid = owner.get("pid")
-    return owner.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid)
+    return isinstance(pid, int) and not process_alive(str(owner.get("host")), pid)
 
 
 def _create(lock: Path) -> bool:
