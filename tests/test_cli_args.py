@@ -2,7 +2,8 @@
 import pytest
 from omegaconf import OmegaConf
 
-from vaesae.cli_args import as_config_key, prepare_args, rerun_command
+from vaesae.cli_args import prepare_args, rerun_command
+from vaesae.config.overrides import as_config_key
 from vaesae.errors import ConfigError
 
 

@@ -25,7 +25,7 @@ def test_default_chain_vae_then_sae(cli, workdir):
     extract = cli("task=extract", "experiment.device=cpu")
     assert extract.returncode == 0, extract.stdout + extract.stderr
     embeddings = np.load(run / "embeddings/val_embeddings.npy")
-    assert embeddings.shape == (1000, 8) and embeddings.dtype == np.float32
+    assert embeddings.shape == (1000, 16) and embeddings.dtype == np.float32
 
     predict = cli("task=predict", "experiment.device=cpu")
     assert predict.returncode == 0, predict.stdout + predict.stderr

@@ -42,7 +42,7 @@ def test_extracted_embeddings_equal_model_encode_and_are_deterministic(cli, trai
     path = trained / "embeddings/val_embeddings.npy"
     first = path.read_bytes()
     embeddings = np.load(path)
-    assert embeddings.shape == (1000, 8) and embeddings.dtype == np.float32
+    assert embeddings.shape == (1000, 16) and embeddings.dtype == np.float32
     expected = encode_directly(trained / "checkpoints/best_model.pt", demo_dir / "val.csv")
     np.testing.assert_allclose(embeddings, expected, rtol=1e-5, atol=1e-6)
     assert cli("task=extract", CPU, "val.loader_params.batch_size=333").returncode == 0
@@ -95,7 +95,7 @@ def test_sae_features_are_sparse_and_non_negative(cli, trained, workdir):
     assert sae.returncode == 0, sae.stdout + sae.stderr
     assert cli("model=sae", "task=extract", CPU).returncode == 0
     features = np.load(workdir / "experiments/sae/demo/embeddings/val_embeddings.npy")
-    assert features.shape == (1000, 32) and (features >= 0).all()
+    assert features.shape == (1000, 64) and (features >= 0).all()
     assert ((features > 0).sum(axis=1) <= 4).all()
     predict = cli("model=sae", "task=predict", CPU)
     assert predict.returncode == 0 and "test_fvu" in predict.stdout

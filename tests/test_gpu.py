@@ -67,4 +67,4 @@ def test_cli_trains_and_extracts_on_cuda(cli, workdir):
     assert "tensors on cuda" in log
     extract = cli("task=extract", "experiment.device=cuda")
     assert extract.returncode == 0, extract.stdout + extract.stderr
-    assert np.load(workdir / "experiments/vae/demo/embeddings/val_embeddings.npy").shape == (1000, 8)
+    assert np.load(workdir / "experiments/vae/demo/embeddings/val_embeddings.npy").shape == (1000, 16)

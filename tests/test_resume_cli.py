@@ -84,7 +84,7 @@ def test_resume_with_a_changed_latent_dim_is_refused(tmp_path, env, reference):
     refused = run_cli(*ARGS, f"checkpoint.resume={reference}", "model.params.latent_dim=4", cwd=tmp_path, env=env)
     output = refused.stdout + refused.stderr
     assert refused.returncode == 2 and "Traceback" not in output
-    assert "model.params.latent_dim: 8 in the checkpoint, 4 now" in output and "checkpoint.resume_force=true" in output
+    assert "model.params.latent_dim: 16 in the checkpoint, 4 now" in output and "checkpoint.resume_force=true" in output
     assert digests(reference / "checkpoints") == before
     assert not (tmp_path / "experiments/vae/demo/checkpoints").exists()
 

@@ -77,7 +77,7 @@ def test_extract_from_a_sweep_folder_uses_its_best_job_and_the_sae_finds_the_emb
     again = run_cli("task=extract", f"checkpoint.path={(finished / other).relative_to(cwd)}", cwd=cwd, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     for job in (best, other):
-        assert np.load(finished / job / "embeddings/train_embeddings.npy").shape == (2000, 8)
+        assert np.load(finished / job / "embeddings/train_embeddings.npy").shape == (2000, 16)
     sae = run_cli("model=sae", f"data.embeddings_from={finished.relative_to(cwd)}", "train.epochs=1",
                   "experiment.device=cpu", "dry_run=true", cwd=cwd, env=env)
     assert sae.returncode == 0, sae.stdout + sae.stderr

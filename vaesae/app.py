@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from vaesae import run_lock
 from vaesae.cli_args import config_dirs, prepare_args, rerun_command
 from vaesae.config.load import load_config
+from vaesae.config.overrides import as_typed
 from vaesae.config.redact import conceal_overrides
 from vaesae.config.resolvers import register_resolvers
 from vaesae.errors import VaesaeError
@@ -85,7 +86,7 @@ def execute(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
 
     run_dir = Path(hydra_cfg.runtime.output_dir)
     config = load_config(cfg, [Path(folder) for folder in config_dirs(hydra_cfg)])
-    job = Job(config, run_dir, task_hooks(), list(hydra_cfg.overrides.task), rerun_command(hydra_cfg))
+    job = Job(config, run_dir, task_hooks(), [as_typed(o) for o in hydra_cfg.overrides.task], rerun_command(hydra_cfg))
     result = task_runner(config.task)(job)
     if config.dry_run:
         remove_if_empty(run_dir)

@@ -31,6 +31,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from vaesae.config.overrides import as_config_key, as_typed
 from vaesae.errors import ConfigError
 from vaesae.registry import did_you_mean
 from vaesae.config.redact import secret_assignments
@@ -38,7 +39,6 @@ from vaesae.sweep.settings import sweep_settings
 
 PRESET = ("hydra/preset", "+hydra/preset=vaesae")
 RESUME_OPTION = re.compile(r"^[+~]*(checkpoint\.resume(_force)?)=")
-CONFIG_KEY = re.compile(r"^(?![+~])(?!hydra\.)((dry_run|overwrite_outputs|plugins)|[A-Za-z_][\w-]*(\.[\w-]+)+)=")
 DRY_RUN_SETTINGS = ("hydra.output_subdir=null", "hydra/job_logging=stdout")
 DEFAULT_CONFIG_NAME = "config"
 PACKAGED_CONF = Path(__file__).resolve().parent / "conf"
@@ -136,11 +136,6 @@ def check_groups(overrides: list[str], folders: list[Path]) -> None:
         raise ConfigError(problems)
 
 
-def as_config_key(override: str) -> str:
-    """``train.epochs=5`` -> ``++train.epochs=5``: set the key whether or not the config has it yet."""
-    return CONFIG_KEY.sub(r"++\1=", override)
-
-
 def prepare_args(args: list[str]) -> list[str]:
     """The argument list to hand to Hydra: options, the user's overrides, then vaesae's settings for keys the user left alone."""
     options, overrides = _split(args)
@@ -181,7 +176,7 @@ def rerun_command(hydra_cfg: DictConfig) -> str:
     # unresolved, so a password stays the reference it was turned into (vaesae.config.redact)
     overrides = OmegaConf.to_container(hydra_cfg.overrides.task, resolve=False)
     for arg in overrides:
-        plain = arg[2:] if arg.startswith("++") and CONFIG_KEY.match(arg[2:]) else arg
+        plain = as_typed(arg)
         if not RESUME_OPTION.match(plain):
             args.append(plain)
     if hydra_cfg.mode == RunMode.MULTIRUN:

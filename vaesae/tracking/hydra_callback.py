@@ -23,6 +23,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
+from vaesae.config.overrides import as_typed
 from vaesae.config.redact import conceal_config, redacted_overrides
 from vaesae.errors import VaesaeError
 from vaesae.tracking import lineage
@@ -62,7 +63,7 @@ class MlflowHydraCallback(Callback):
         conceal_config(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        task_overrides = list(config.hydra.overrides.task)
+        task_overrides = [as_typed(o) for o in config.hydra.overrides.task]
         for override in conceal_config(config):
             with read_write(config.hydra), open_dict(config.hydra):
                 config.hydra.overrides.task.append(override)
