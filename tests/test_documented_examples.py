@@ -92,6 +92,7 @@ def test_extract_and_predict_dry_runs(project, trained_vae, name, task):
     assert f"dry run: task={task}" in result.stdout and str(trained_vae.name) in result.stdout
 
 
+@pytest.mark.slow
 def test_documented_chain_end_to_end(project, trained_vae):
     """train VAE (Example 1) -> extract -> train SAE (Example 2) -> predict, as documented."""
     extract = vaesae(project, "extract_embeddings", "task=extract")

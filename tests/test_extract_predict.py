@@ -57,6 +57,7 @@ def test_epoch_n_loading_picks_that_epoch(cli, trained, demo_dir):
     assert not np.allclose(embeddings, encode_directly(trained / "checkpoints/epoch_3.pt", demo_dir / "val.csv"), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_checkpoint_path_forms(cli, trained):
     for path in (trained, trained / "checkpoints", trained / "checkpoints/last_model.pt"):
         result = cli("task=extract", CPU, f"checkpoint.path={path}", "~train", "~val")
@@ -101,6 +102,7 @@ def test_sae_features_are_sparse_and_non_negative(cli, trained, workdir):
     assert predict.returncode == 0 and "test_fvu" in predict.stdout
 
 
+@pytest.mark.slow
 def test_pipeline_script_runs_the_chain_from_nothing(workdir):
     quick = ["train.epochs=2", "val.frequency=1", CPU, "train.loader_params.num_workers=0", "val.loader_params.num_workers=0"]
     env = cli_env(PYTHON=sys.executable)

@@ -48,6 +48,7 @@ def test_damaged_checkpoints_give_one_clear_error(tmp_path, env, sound_checkpoin
         assert_one_clear_error(run, str(paths[kind]))
 
 
+@pytest.mark.slow
 def test_malicious_checkpoint_never_runs_even_when_torch_is_told_to_trust_files(tmp_path, env):
     marker = tmp_path / "MARKER"
     files = {"zip": malicious_zip(tmp_path / "evil.pt", marker), "pickle": malicious_pickle(tmp_path / "evil.pkl", marker)}

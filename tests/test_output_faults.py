@@ -96,6 +96,7 @@ def test_disk_filling_during_training_keeps_every_checkpoint_complete(tmp_path, 
     assert 1 <= done < 20 and sorted(folder.glob("epoch_*.pt")) == sorted(folder / f"epoch_{e}.pt" for e in range(1, done + 1))
 
 
+@pytest.mark.slow
 @needs_tmpfs
 def test_disk_filling_during_extract_leaves_no_array_behind(tmp_path, env):
     trained = run_cli("experiment.device=cpu", "train.epochs=1", cwd=tmp_path, env=env)

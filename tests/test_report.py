@@ -91,6 +91,7 @@ def test_kl_per_dimension_adds_up_to_the_logged_kl(chain):
     assert posterior.active.sum() == best["val_active_units"]
 
 
+@pytest.mark.slow
 def test_report_rebuilds_a_run_from_another_folder(chain, tmp_path):
     for run in ("vae", "sae"):
         shutil.rmtree(chain / f"experiments/{run}/demo/figures")

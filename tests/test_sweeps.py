@@ -87,6 +87,7 @@ class VAELossThatMayFail(VAELoss):
 '''
 
 
+@pytest.mark.slow
 def test_a_crashing_job_records_its_traceback_and_the_others_go_on(cli, workdir):
     (workdir / "failing_loss.py").write_text(FAILING_LOSS)
     result = cli("-m", *FAST_TRAIN, "plugins=[failing_loss]", "train.loss.class=VAELossThatMayFail",
@@ -99,6 +100,7 @@ def test_a_crashing_job_records_its_traceback_and_the_others_go_on(cli, workdir)
     assert "Traceback" in failed["traceback"] and "Traceback" in (folder / "1_fail-True/vaesae.log").read_text()
 
 
+@pytest.mark.slow
 def test_nan_metric_is_a_failed_job_with_a_clear_message(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "hydra/launcher=basic", "train.optimizer_config.learning_rate=0.002,1e30")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -108,6 +110,7 @@ def test_nan_metric_is_a_failed_job_with_a_clear_message(cli, workdir):
     assert "training loss became nan" in rows["1_learning_rate-1e+30"]["error"]
 
 
+@pytest.mark.slow
 def test_optuna_search_returns_the_best_parameters(cli, workdir):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the optuna extra")
     result = cli("-m", "--config-dir", str(OPTUNA_CONFIGS), "hydra/sweeper=vaesae_optuna",

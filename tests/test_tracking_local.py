@@ -117,6 +117,7 @@ def file_store_project(tmp_path, demo_dir, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_file_store_works_as_documented_and_says_so_once(file_store_project):
     result = vaesae(file_store_project, "+tracking=files", "train.epochs=2", *QUICK)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -127,6 +128,7 @@ def test_file_store_works_as_documented_and_says_so_once(file_store_project):
     assert run.info.status == "FINISHED" and sorted(m.step for m in history) == [1, 2]
 
 
+@pytest.mark.slow
 def test_ctrl_c_marks_the_run_killed_and_resuming_continues_it(file_store_project):
     command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=files", "train.epochs=100000", *QUICK]
     process = subprocess.Popen(command, cwd=file_store_project, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -173,6 +175,7 @@ class SigtermAfterOneBatch(TabularDataLoader):
 '''
 
 
+@pytest.mark.slow
 def test_sigterm_during_extract_marks_the_run_killed_and_writes_nothing(file_store_project):
     trained = vaesae(file_store_project, "+tracking=files", "train.epochs=1", *QUICK)
     assert trained.returncode == 0, trained.stdout + trained.stderr

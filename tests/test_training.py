@@ -26,6 +26,7 @@ def without_timing(rows):
     return [{k: v for k, v in row.items() if k != "rows_per_s"} for row in rows]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_metrics(cli, workdir):
     train(cli, "a")
     train(cli, "b")
