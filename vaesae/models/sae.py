@@ -174,9 +174,16 @@ class SAE(VaesaeModel):
 
     @torch.no_grad()
     def _track_dead(self, features: torch.Tensor) -> torch.Tensor:
-        """Count rows since each feature last fired; returns the mask of dead features."""
-        self.rows_since_active += features.shape[0]
-        self.rows_since_active[(features != 0).any(dim=0)] = 0
+        """Count rows since each feature last fired; returns the mask of dead features.
+
+        Under data-parallel training the count is over the whole global batch (summed
+        over the ranks), so every rank agrees on which features are dead, as one
+        process seeing the whole batch would."""
+        counts = torch.cat([(features != 0).any(dim=0).long(), features.new_tensor([features.shape[0]], dtype=torch.long)])
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(counts)
+        self.rows_since_active += counts[-1]
+        self.rows_since_active[counts[:-1] > 0] = 0
         return self.rows_since_active > DEAD_AFTER_ROWS
 
     def _aux_reconstruction(self, pre_activations: torch.Tensor, dead: torch.Tensor) -> torch.Tensor:
