@@ -202,5 +202,5 @@ def test_extract_streams_the_same_embeddings_as_the_in_memory_loader(tmp_path, s
                         cwd=tmp_path)
     assert in_memory.returncode == 0, in_memory.stdout + in_memory.stderr
     embeddings = tmp_path / "experiments/vae/demo/embeddings"
-    assert np.load(embeddings / "train_embeddings.npy").shape == (3000, 8)
+    assert np.load(embeddings / "train_embeddings.npy").shape == (3000, 16)
     np.testing.assert_array_equal(np.load(embeddings / "val_embeddings.npy"), np.load(tmp_path / "val.npy"))
