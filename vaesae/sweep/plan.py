@@ -22,6 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
+from vaesae.config.redact import redacted_overrides
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.engine.run_layout import COMPLETED, SWEEP_PLAN, read_plan, sweep_records
 from vaesae.sweep.folders import job_folder_name, swept_values
@@ -71,7 +72,7 @@ def planned_jobs(config: DictConfig) -> list[dict[str, Any]]:
     except HydraException:
         return []
     jobs = [job for batch in batches for job in batch]
-    return [{"num": num, "folder": job_folder_name(num, job, excluded), "overrides": job,
+    return [{"num": num, "folder": job_folder_name(num, job, excluded), "overrides": redacted_overrides(job),
              "values": swept_values(job, excluded)} for num, job in enumerate(jobs)]
 
 
