@@ -22,6 +22,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
+from vaesae.config.overrides import as_typed
 from vaesae.config.redact import redacted_overrides
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.engine.run_layout import COMPLETED, SWEEP_PLAN, read_plan, sweep_records
@@ -57,7 +58,7 @@ def choose_sweep_dir(root: str, new_id: str, signature: str, resume: bool) -> st
 
 def continue_command(args: list[str]) -> str:
     """The command line that continues the sweep: the user's own arguments plus ``checkpoint.resume=auto``."""
-    kept = [arg for arg in args if not INJECTED.search(arg) and not RESUME_OPTION.match(arg)]
+    kept = [as_typed(arg) for arg in args if not INJECTED.search(arg) and not RESUME_OPTION.match(arg)]
     return shlex.join(["python", "-m", "vaesae", *kept, "checkpoint.resume=auto"])
 
 
