@@ -77,6 +77,7 @@ def test_documented_optimizer_values_are_typed(project, monkeypatch):
     assert options.amsgrad is False
 
 
+@pytest.mark.slow
 def test_example2_sae_dry_run(project, trained_vae):
     extract = vaesae(project, "extract_embeddings", "task=extract")
     assert extract.returncode == 0, extract.stdout + extract.stderr

@@ -37,6 +37,7 @@ def encode_directly(checkpoint, data_path) -> np.ndarray:
         return model.encode(loader.tensors).numpy()
 
 
+@pytest.mark.slow
 def test_extracted_embeddings_equal_model_encode_and_are_deterministic(cli, trained, demo_dir):
     assert cli("task=extract", CPU, "val.loader_params.batch_size=333").returncode == 0
     path = trained / "embeddings/val_embeddings.npy"
@@ -72,6 +73,7 @@ def test_mismatched_model_class_is_refused(cli, trained):
     assert "model.class: 'SAE' but the checkpoint" in result.stdout and "holds a 'VAE' model" in result.stdout
 
 
+@pytest.mark.slow
 def test_predictions_table_decodes_labels_and_units(cli, trained, demo_dir):
     result = cli("task=predict", CPU)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -90,6 +92,7 @@ def test_predictions_table_decodes_labels_and_units(cli, trained, demo_dir):
     assert '"test_loss"' in result.stdout
 
 
+@pytest.mark.slow
 def test_sae_features_are_sparse_and_non_negative(cli, trained, workdir):
     assert cli("task=extract", CPU).returncode == 0
     sae = cli(*FAST_TRAIN, "model=sae", "model.params.activation=topk", "model.params.k=4")

@@ -47,6 +47,7 @@ def chain(tmp_path_factory, demo_dir):
     return folder
 
 
+@pytest.mark.slow
 def test_vae_run_leaves_its_pictures(chain):
     figures = chain / "experiments/vae/demo/figures"
     for name in VAE_PICTURES:
@@ -54,6 +55,7 @@ def test_vae_run_leaves_its_pictures(chain):
     assert figure_files(chain / "experiments/vae/demo") == sorted(figures / name for name in VAE_PICTURES)
 
 
+@pytest.mark.slow
 def test_sae_run_leaves_pictures_and_cards_in_the_original_columns(chain):
     figures = chain / "experiments/sae/demo/figures"
     for name in SAE_PICTURES:
@@ -71,6 +73,7 @@ def test_sae_run_leaves_pictures_and_cards_in_the_original_columns(chain):
                                        "channel", "merchant_type", "country_code"}
 
 
+@pytest.mark.slow
 def test_cards_rows_are_the_original_rows(chain, demo_dir):
     rows = pd.read_csv(chain / "experiments/sae/demo/figures/feature_cards_rows.csv")
     original = pd.read_csv(demo_dir / "val.csv")
@@ -79,6 +82,7 @@ def test_cards_rows_are_the_original_rows(chain, demo_dir):
     assert np.allclose(picked["distance_km"], rows["distance_km"])
 
 
+@pytest.mark.slow
 def test_kl_per_dimension_adds_up_to_the_logged_kl(chain):
     from vaesae.report.latent import collect_posterior
     from vaesae.report.model_view import ModelView
@@ -105,6 +109,7 @@ def test_report_rebuilds_a_run_from_another_folder(chain, tmp_path):
     assert len(done.stdout.splitlines()) == len(VAE_PICTURES)
 
 
+@pytest.mark.slow
 def test_cards_fall_back_to_embedding_dimensions_without_an_extract_config(chain, tmp_path):
     run = tmp_path / "sae_copy"
     shutil.copytree(chain / "experiments/sae/demo", run, ignore=shutil.ignore_patterns("figures"))
@@ -150,6 +155,7 @@ def test_three_job_sweep_gets_a_summary_picture(cli, workdir):
     assert pd.read_csv(sweep / "figures/sweep_results.csv").equals(results)
 
 
+@pytest.mark.slow
 def test_a_picture_failure_never_fails_training(cli, workdir):
     run = workdir / "experiments/vae/demo"
     run.mkdir(parents=True)
@@ -160,6 +166,7 @@ def test_a_picture_failure_never_fails_training(cli, workdir):
     assert "could not draw" in (run / "vaesae.log").read_text()
 
 
+@pytest.mark.slow
 def test_pictures_can_be_turned_off(cli, workdir):
     done = cli("train.epochs=1", "experiment.device=cpu", "report.figures=false")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -68,6 +68,7 @@ def interrupt_after_first_epoch(cwd: Path, env: dict[str, str], sig: signal.Sign
     return training
 
 
+@pytest.mark.slow
 def test_sigterm_saves_state_and_the_printed_command_resumes_exactly(tmp_path, env, reference):
     training = interrupt_after_first_epoch(tmp_path, env, signal.SIGTERM)
     resumed = run_cli(*resume_command(training.output), "checkpoint.resume=auto", cwd=tmp_path, env=env)
@@ -76,6 +77,7 @@ def test_sigterm_saves_state_and_the_printed_command_resumes_exactly(tmp_path, e
     assert_same_run(tmp_path / "experiments/vae/demo", reference)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_same_way_with_status_130(tmp_path, env):
     interrupt_after_first_epoch(tmp_path, env, signal.SIGINT)
 
@@ -90,6 +92,7 @@ def test_resume_with_a_changed_latent_dim_is_refused(tmp_path, env, reference):
     assert not (tmp_path / "experiments/vae/demo/checkpoints").exists()
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_clearly_and_keeps_the_best_checkpoint(tmp_path, env, reference):
     """Continuing epoch 2's state with an absurd learning rate: the first step blows the weights up."""
     run_dir = tmp_path / "experiments/vae/demo"
@@ -103,6 +106,7 @@ def test_nan_loss_stops_clearly_and_keeps_the_best_checkpoint(tmp_path, env, ref
     assert digests(run_dir / "checkpoints") == before
 
 
+@pytest.mark.slow
 def test_resume_auto_on_a_finished_run_changes_nothing(tmp_path, env, reference):
     run_dir = tmp_path / "experiments/vae/demo"
     shutil.copytree(reference, run_dir)

@@ -230,6 +230,7 @@ def planted_sparse_data(rows: int = 20_000, width: int = 8, directions: int = 12
     ],
     ids=["relu", "topk-without-aux"],
 )
+@pytest.mark.slow
 def test_recovers_planted_sparse_directions(params, loss_params):
     x, planted = planted_sparse_data()
     model = make_sae(width=8, **{"hidden_dim": 24, **params})

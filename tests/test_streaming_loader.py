@@ -104,6 +104,7 @@ def test_unknown_labels_are_counted_over_the_whole_split_in_one_warning(tmp_path
     assert len(warnings) == 1 and "2 of 500 rows" in warnings[0]
 
 
+@pytest.mark.slow
 def test_a_bad_value_in_a_late_row_group_stops_before_training(tmp_path, small):
     data = write_streaming_data(tmp_path / "data", train_rows=3000, val_rows=500, row_group_rows=700)
     part = data.train / "part-1.parquet"
@@ -119,6 +120,7 @@ def test_a_bad_value_in_a_late_row_group_stops_before_training(tmp_path, small):
     assert not (tmp_path / "experiments/vae/demo/checkpoints").exists()
 
 
+@pytest.mark.slow
 def test_csv_is_refused_with_a_conversion_command_that_works(tmp_path, small):
     csv = tmp_path / "train.csv"
     pa_csv.write_csv(pq.read_table(small.train / "part-0.parquet"), csv)

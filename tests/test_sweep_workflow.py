@@ -52,6 +52,7 @@ def finished(tmp_path_factory, env) -> Path:
     return sweep
 
 
+@pytest.mark.slow
 def test_job_folders_are_typed_unquoted_and_the_summary_has_a_column_per_swept_key(finished):
     rows = summary(finished)
     assert sorted(rows) == JOBS and all(row["status"] == "completed" for row in rows.values())
@@ -60,6 +61,7 @@ def test_job_folders_are_typed_unquoted_and_the_summary_has_a_column_per_swept_k
     assert status["values"] == {"train.loss.params.beta": 2} and status["attempt"] == 1
 
 
+@pytest.mark.slow
 def test_a_beta_sweep_ranked_by_val_loss_warns_and_names_val_elbo(finished):
     output = (finished.parents[4] / "sweep.out").read_text()
     assert "checkpoint.metric=val_loss includes the loss weights this sweep varies (train.loss.params.beta)" in output
@@ -67,6 +69,7 @@ def test_a_beta_sweep_ranked_by_val_loss_warns_and_names_val_elbo(finished):
     assert "val_elbo" in summary(finished)["0_beta-0.5"] or "final_val_elbo" in summary(finished)["0_beta-0.5"]
 
 
+@pytest.mark.slow
 def test_extract_from_a_sweep_folder_uses_its_best_job_and_the_sae_finds_the_embeddings(tmp_path, finished, env):
     cwd = finished.parents[4]
     best = min(summary(finished).values(), key=lambda row: float(row["best"]))["job"]
@@ -84,6 +87,7 @@ def test_extract_from_a_sweep_folder_uses_its_best_job_and_the_sae_finds_the_emb
     assert f"{best}/embeddings/train_embeddings.npy" in sae.stdout
 
 
+@pytest.mark.slow
 def test_an_output_of_another_task_is_refused_unless_overwrite_outputs(finished, env):
     cwd = finished.parents[4]
     job = finished / "0_beta-0.5"

@@ -43,6 +43,7 @@ def assert_beta_sweep_failed_only_at_abc(result, workdir: Path) -> None:
     assert "1 of 3 job(s) failed: 2_beta-abc" in result.stdout
 
 
+@pytest.mark.slow
 def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,2")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -62,6 +63,7 @@ def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
     assert table.splitlines()[3].split()[:3] == ["1", rows[0]["job"], "completed"]
 
 
+@pytest.mark.slow
 def test_failed_jobs_neither_stop_nor_lose_the_others(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,abc")
     assert_beta_sweep_failed_only_at_abc(result, workdir)

@@ -95,6 +95,7 @@ def test_cli_logs_the_choice_once(cli, workdir):
     assert "torch threads: 1 (auto:" in log
 
 
+@pytest.mark.slow
 def test_cli_large_model_follows_omp_num_threads(cli, workdir):
     big = ("model.params.hidden_dims=[2048,2048]", "train.loader_params.batch_size=1024", "train.epochs=1",
            "experiment.device=cpu", "report.figures=false")

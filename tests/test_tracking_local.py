@@ -39,11 +39,13 @@ def run_of(project: Path, task: str):
     return run
 
 
+@pytest.mark.slow
 def test_store_path_is_relative_to_where_the_command_ran(sqlite_project):
     assert (sqlite_project / "store/mlflow.db").is_file()
     assert [r.info.status for r in runs(store_uri(sqlite_project), "local")] == ["FINISHED"] * 3
 
 
+@pytest.mark.slow
 def test_every_epoch_is_logged_with_the_epoch_as_step(sqlite_project):
     run = run_of(sqlite_project, "train")
     logged = [json.loads(line) for line in (sqlite_project / "experiments/vae/demo/metrics.jsonl").read_text().splitlines()]
@@ -56,6 +58,7 @@ def test_every_epoch_is_logged_with_the_epoch_as_step(sqlite_project):
         assert [m.value for m in history] == pytest.approx([line[name] for line in logged])
 
 
+@pytest.mark.slow
 def test_params_and_tags_describe_the_run(sqlite_project):
     run = run_of(sqlite_project, "train")
     assert run.data.params["model.class"] == "VAE"
@@ -67,6 +70,7 @@ def test_params_and_tags_describe_the_run(sqlite_project):
     assert tags["vaesae.run_dir"] == str(sqlite_project / "experiments/vae/demo")
 
 
+@pytest.mark.slow
 def test_config_and_best_checkpoint_are_downloadable(sqlite_project, tmp_path):
     run = run_of(sqlite_project, "train")
     mlflow_client = client(store_uri(sqlite_project))
@@ -76,6 +80,7 @@ def test_config_and_best_checkpoint_are_downloadable(sqlite_project, tmp_path):
     assert checkpoint.read_bytes() == (sqlite_project / "experiments/vae/demo/checkpoints/best_model.pt").read_bytes()
 
 
+@pytest.mark.slow
 def test_extract_and_predict_runs_record_outputs_and_their_checkpoint(sqlite_project, tmp_path):
     best = sqlite_project / "experiments/vae/demo/checkpoints/best_model.pt"
     mlflow_client = client(store_uri(sqlite_project))
@@ -98,6 +103,7 @@ runpy.run_module("vaesae", run_name="__main__")
 """
 
 
+@pytest.mark.slow
 def test_without_an_mlflow_section_mlflow_is_never_imported(cli, workdir):
     result = subprocess.run(
         [sys.executable, "-c", REPORT_IMPORT, "train.epochs=1", *QUICK],
@@ -197,6 +203,7 @@ def closed_port_project(tmp_path, demo_dir, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_closed_port_stops_before_training_with_a_clear_message(closed_port_project):
     result = vaesae(closed_port_project, "+tracking=down", "train.epochs=2", *QUICK, timeout=60)
     output = result.stdout + result.stderr

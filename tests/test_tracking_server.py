@@ -14,6 +14,8 @@ from tests.tracking_support import (
     QUICK, client, env_vars, files_containing, runs, vaesae, wait_for_first_metric, write_mlflow_option,
 )
 
+pytestmark = pytest.mark.slow
+
 EXPERIMENT = "server-runs"
 LONG_EPOCHS = 40
 WAYS = ("config", "command_line", "environment")

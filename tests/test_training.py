@@ -45,6 +45,7 @@ def test_same_seed_gives_identical_metrics(cli, workdir):
         ("all", {"best_model.pt", "last_model.pt", "epoch_1.pt", "epoch_2.pt", "epoch_3.pt"}),
     ],
 )
+@pytest.mark.slow
 def test_save_strategy_leaves_exactly_its_files(cli, workdir, strategy, files):
     train(cli, strategy, f"checkpoint.save_strategy={strategy}", "train.epochs=3")
     folder = run_folder(workdir, strategy) / "checkpoints"
@@ -57,6 +58,7 @@ def test_save_strategy_leaves_exactly_its_files(cli, workdir, strategy, files):
         assert load_checkpoint(folder / "last_model.pt")["epoch"] == 3
 
 
+@pytest.mark.slow
 def test_early_stopping_counts_validations_without_improvement(cli, workdir):
     result = train(
         cli, "stop", "train.epochs=10", "train.optimizer_config.optimizer=SGD",
@@ -66,18 +68,21 @@ def test_early_stopping_counts_validations_without_improvement(cli, workdir):
     assert "early stopping at epoch 3" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_validation_every_n_epochs_and_patience_in_validations(cli, workdir):
     train(cli, "freq", "train.epochs=4", "val.frequency=2")
     rows = read_metrics(run_folder(workdir, "freq") / "metrics.jsonl")
     assert ["val_loss" in r for r in rows] == [False, True, False, True]
 
 
+@pytest.mark.slow
 def test_train_metric_without_val_section(cli, workdir):
     train(cli, "noval", "~val", "checkpoint.metric=train_loss")
     payload = load_checkpoint(run_folder(workdir, "noval") / "checkpoints/best_model.pt")
     assert "train_loss" in payload["metrics"] and not any(k.startswith("val_") for k in payload["metrics"])
 
 
+@pytest.mark.slow
 def test_vae_beats_the_mean_and_mode_baseline(cli, workdir, demo_dir):
     train(cli, "quality", "train.epochs=15", "val.early_stopping=null")
     metrics = read_metrics(run_folder(workdir, "quality") / "metrics.jsonl")[-1]
