@@ -32,6 +32,8 @@ def _load_array(path, column: str) -> np.ndarray:
 class EmbeddingDataLoader(BaseDataLoader):
     """Exactly one ``embeddings`` column; in ``.npy`` files its name only labels the array."""
 
+    reads_arrays = True
+
     def _read(self) -> None:
         if len(self.columns["embeddings"]) != 1 or self.columns["numerical"] or self.columns["categorical"]:
             raise DataError(
