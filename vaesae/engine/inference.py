@@ -7,12 +7,12 @@ from typing import Any, Callable
 
 import torch
 
+from vaesae.data.tables import PARQUET_SUFFIXES
 from vaesae.engine.array_writer import ArrayFileWriter
 from vaesae.engine.callbacks import Metrics
 from vaesae.engine.checkpoint_io import replacing
 from vaesae.engine.device_data import host_arrays
 from vaesae.engine.parquet_writer import ParquetFileWriter, ToTable
-from vaesae.data.tables import PARQUET_SUFFIXES
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
 
