@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from tests.in_process import run_main
-from vaesae.data.embedding import EmbeddingDataLoader
+from vaesae.data.embedding import EmbeddingDataLoader, check_array_fits_in_memory
 from vaesae.data.streaming import ParquetStreamLoader
 from vaesae.engine.parquet_writer import ParquetFileWriter, embeddings_table
+from vaesae.errors import DataError
 from vaesae.models.sae import SAE
 
 CPU = ("experiment.device=cpu", "report.figures=false")
@@ -136,3 +137,13 @@ def test_the_sae_refuses_columns_it_does_not_read(workdir):
     refused = run_main(*CPU, "model=sae", "data.columns.numerical=[amount]", "dry_run=true", cwd=workdir)
     assert refused.code == 2
     assert "data.columns.numerical: SAE reads only embeddings columns; set data.columns.numerical=[]" in refused.output
+
+
+def test_a_npy_larger_than_the_available_memory_is_refused_with_the_parquet_route(tmp_path):
+    path = tmp_path / "train_embeddings.npy"
+    np.save(path, np.zeros((100, 8), dtype=np.float64))
+    check_array_fits_in_memory(path, available=100 * 8 * 4)
+    with pytest.raises(DataError, match="larger than the memory available") as refused:
+        check_array_fits_in_memory(path, available=100 * 8 * 4 - 1)
+    assert f"output={tmp_path / 'train_embeddings.parquet'}" in str(refused.value)
+    assert "loader_class=ParquetStreamLoader" in str(refused.value)
