@@ -6,7 +6,8 @@ groups; each epoch then reads the split once more, a window of
 ``buffer_rows`` rows at a time (see ``vaesae.data.parquet_parts`` for the
 order). While the batches of one window are served, the next window is read
 and encoded in a background thread, so memory holds at most two encoded
-windows plus one row group as stored in the file.
+windows plus one row group as stored in the file. ``mean`` (the SAE's
+initialisation) is one more pass, a row group at a time.
 """
 from __future__ import annotations
 
