@@ -1,4 +1,5 @@
-"""Parquet outputs of task=extract and task=predict, and the SAE trained on streamed Parquet embeddings."""
+"""Parquet outputs of task=extract and task=predict, the predictions' CSV written in chunks, and the SAE
+trained on streamed Parquet embeddings."""
 from __future__ import annotations
 
 import json
@@ -11,10 +12,12 @@ import torch
 
 from tests.in_process import run_main
 from vaesae.data.embedding import EmbeddingDataLoader, check_array_fits_in_memory
+from vaesae.data.encoding import ColumnEncoding
 from vaesae.data.streaming import ParquetStreamLoader
 from vaesae.engine.parquet_writer import ParquetFileWriter, embeddings_table
 from vaesae.errors import DataError
 from vaesae.models.sae import SAE
+from vaesae.tasks import predict
 
 CPU = ("experiment.device=cpu", "report.figures=false")
 
@@ -147,3 +150,14 @@ def test_a_npy_larger_than_the_available_memory_is_refused_with_the_parquet_rout
         check_array_fits_in_memory(path, available=100 * 8 * 4 - 1)
     assert f"output={tmp_path / 'train_embeddings.parquet'}" in str(refused.value)
     assert "loader_class=ParquetStreamLoader" in str(refused.value)
+
+
+def test_the_csv_beside_a_npy_of_predictions_is_the_whole_table_written_in_chunks(tmp_path, monkeypatch):
+    encoding = ColumnEncoding(numerical=["a", "b"], categorical=["c"], means=[1.0, -2.0], stds=[2.0, 0.5],
+                              category_maps={"c": {"x": 0, "y": 1}})
+    rows = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32)
+    rows[:, 2] = np.arange(50) % 3
+    np.save(tmp_path / "p.npy", rows)
+    monkeypatch.setattr(predict, "CSV_ROWS", 7)
+    written = predict.write_csv_table(tmp_path / "p.npy", encoding)
+    assert written.read_text() == predict.prediction_table(rows, encoding).to_csv(index=False)
