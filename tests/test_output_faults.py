@@ -98,12 +98,13 @@ def test_disk_filling_during_training_keeps_every_checkpoint_complete(tmp_path, 
 
 @pytest.mark.slow
 @needs_tmpfs
-def test_disk_filling_during_extract_leaves_no_array_behind(tmp_path, env):
+@pytest.mark.parametrize("suffix", [".npy", ".parquet"])
+def test_disk_filling_during_extract_leaves_no_output_behind(tmp_path, env, suffix):
     trained = run_cli("experiment.device=cpu", "train.epochs=1", cwd=tmp_path, env=env)
     assert trained.returncode == 0, trained.stdout + trained.stderr
-    outputs = tuple(f"{split}.output=full/{split}.npy" for split in ("train", "val", "test"))
+    outputs = tuple(f"{split}.output=full/{split}{suffix}" for split in ("train", "val", "test"))
     returncode, output = run_on_tmpfs(tmp_path / "full", "size=64k", ("task=extract", "experiment.device=cpu", *outputs),
                                       tmp_path, env, tmp_path / "kept")
     assert returncode == 2 and "Traceback" not in output, output
-    assert "full/train.npy: could not be written (No space left on device)" in output
+    assert f"full/train{suffix}: could not be written (" in output and "No space left on device" in output
     assert os.listdir(tmp_path / "kept") == []

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 import torch
 import yaml
 
+from vaesae.data.embedding import EmbeddingDataLoader
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import ConfigError
 from vaesae.losses.sae import SAELoss
@@ -88,12 +90,14 @@ def test_decoder_columns_stay_unit_norm_under_training():
         torch.testing.assert_close(model({"embeddings": x})["reconstruction"], expected)
 
 
-def test_encoder_starts_as_decoder_transpose_and_b_dec_from_data():
+def test_encoder_starts_as_decoder_transpose_and_b_dec_from_data(tmp_path):
     model = make_sae()
     torch.testing.assert_close(model.encoder.weight, model.decoder.weight.T)
     assert torch.count_nonzero(model.b_dec) == 0
     x = torch.randn(100, 8) + 5.0
-    model.initialize_from_data({"embeddings": x})
+    np.save(tmp_path / "x.npy", x.numpy())
+    loader = EmbeddingDataLoader(tmp_path / "x.npy", {"embeddings": ["e"]}, batch_size=10, shuffle=False)
+    model.initialize_from_data(loader.use_encoding(loader.fit_encoding()))
     torch.testing.assert_close(model.b_dec.detach(), x.mean(dim=0))
 
 

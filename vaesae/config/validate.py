@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+from pathlib import PurePath
 from typing import Any, Callable, Mapping
 
 import torch
@@ -26,6 +27,8 @@ DEVICE = re.compile(r"^(cpu|auto|cuda(:[0-9]+)?)$")
 FRAMEWORK_LOADER_PARAMS = {"data_path", "columns", "seed", "cardinalities"}
 MAX_SEED = 2**32 - 1
 MAX_WORKERS = 64
+OUTPUT_SUFFIXES = (".npy", ".parquet", ".pq")
+ARRAY_SUFFIXES = (".npy", ".npz")
 
 
 def is_number(value: Any) -> bool:
@@ -181,6 +184,8 @@ class Validator:
 
     def check_model(self) -> None:
         model_cls = self.registered(MODELS, "model.class")
+        if model_cls is not None:
+            self.check_model_inputs(model_cls)
         if model_cls is not None and self.task == "train":
             check_params(get(self.cfg, "model.params"), model_cls, "model.params", {"self", "encoding"}, self.problems)
 
@@ -200,9 +205,36 @@ class Validator:
         if loader_cls is not None:
             skip = {"self"} | FRAMEWORK_LOADER_PARAMS
             check_params(params, loader_cls, f"{split}.loader_params", skip, self.problems)
+        self.check_array_input(split, loader_cls)
         self.positive(f"{split}.loader_params.batch_size")
         self.within(f"{split}.loader_params.num_workers", 0, MAX_WORKERS, " (worker processes each hold a copy of the data)")
         self.positive(f"{split}.loader_params.num_batches_per_epoch")
+
+    def check_array_input(self, split: str, loader_cls: type | None) -> None:
+        """A loader that declares it cannot read .npy / .npz arrays is not given one."""
+        data_path = get(self.cfg, f"{split}.data_path")
+        if getattr(loader_cls, "reads_arrays", None) is not False or not isinstance(data_path, str):
+            return
+        if PurePath(data_path).suffix.lower() in ARRAY_SUFFIXES:
+            parquet = PurePath(data_path).with_suffix(".parquet")
+            self.add(
+                f"{split}.data_path: {loader_cls.__name__} cannot read the array file {data_path!r}; use "
+                f"{split}.loader_class=EmbeddingDataLoader, or write the embeddings as Parquet (task=extract "
+                f"{split}.output={parquet}) and set {split}.data_path={parquet}"
+            )
+
+    def check_model_inputs(self, model_cls: type) -> None:
+        """The columns listed are of kinds the model reads (an SAE reads embeddings only)."""
+        columns, kinds = get(self.cfg, "data.columns"), getattr(model_cls, "input_kinds", None)
+        if not isinstance(columns, Mapping) or kinds is None:
+            return
+        for kind in ("numerical", "categorical", "embeddings"):
+            if columns.get(kind) and kind not in kinds:
+                self.add(f"data.columns.{kind}: {model_cls.__name__} reads only {' and '.join(kinds)} columns; "
+                         f"set data.columns.{kind}=[]")
+        listed = [kind for kind in ("numerical", "categorical", "embeddings") if columns.get(kind)]
+        if listed and not any(columns.get(kind) for kind in kinds):
+            self.add(f"data.columns.{kinds[0]}: {model_cls.__name__} needs at least one {' or '.join(kinds)} column")
 
     def check_train(self) -> None:
         why = "for task=train"
@@ -291,19 +323,28 @@ class Validator:
         if isinstance(strategy, str) and not LOAD_STRATEGY.match(strategy):
             self.add(f"checkpoint.load_strategy: {strategy!r} is not one of best, last, epoch_N (e.g. epoch_10)")
 
+    def check_output(self, split: str, why: str) -> None:
+        """An output path is required, and its suffix chooses the format: a .npy array or a Parquet table."""
+        path = f"{split}.output"
+        self.require(path, why)
+        value = get(self.cfg, path)
+        if isinstance(value, str) and PurePath(value).suffix.lower() not in OUTPUT_SUFFIXES:
+            self.add(f"{path}: {value!r} does not end in {', '.join(OUTPUT_SUFFIXES)}; the suffix chooses the format "
+                     f"(.npy: an array, .parquet: a table)")
+
     def check_extract(self) -> None:
         self.check_checkpoint_source()
         present = [s for s in SPLITS if get(self.cfg, s) is not None]
         if not present:
             self.add("train / val / test: task=extract needs at least one split section with data_path and output")
         for split in present:
-            self.require(f"{split}.output", "for task=extract (where this split's embeddings are written)")
+            self.check_output(split, "for task=extract (where this split's embeddings are written)")
 
     def check_predict(self) -> None:
         self.check_checkpoint_source()
         self.require("test", "for task=predict")
         if get(self.cfg, "test") is not None:
-            self.require("test.output", "for task=predict (where predictions are written)")
+            self.check_output("test", "for task=predict (where predictions are written)")
         if get(self.cfg, "test.metrics.compute"):
             self.require("test.metrics.loss", "when test.metrics.compute is true")
             if get(self.cfg, "test.metrics.loss"):

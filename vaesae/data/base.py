@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Mapping
 
+import torch
+
 from vaesae.data.batching import Batch, Rows, epoch_batches, iterate_batches, say_workers_unused
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import DataError
@@ -20,6 +22,7 @@ class BaseDataLoader:
     """Reads one split and batches it; subclasses implement ``_read`` and ``_fit`` / ``_encode``."""
 
     reads_folders = False
+    reads_arrays: bool | None = None  # False: the validator refuses a .npy / .npz data_path; None: not declared
 
     def __init__(
         self,
@@ -61,6 +64,12 @@ class BaseDataLoader:
     def use_encoding(self, encoding: ColumnEncoding) -> "BaseDataLoader":
         """Turn the raw data into model-ready tensors with ``encoding``."""
         raise NotImplementedError
+
+    def mean(self, kind: str) -> torch.Tensor:
+        """The float64 mean over the split of the encoded ``kind`` tensor (``numerical``, ``categorical`` or ``embeddings``)."""
+        if kind not in self.tensors:
+            raise DataError(f"{self.data_path}: no {kind} columns to average (data.columns.{kind} is empty)")
+        return self.tensors[kind].double().mean(dim=0)
 
     def batches_for_epoch(self, epoch: int) -> list[Rows]:
         device = next(iter(self.tensors.values())).device if self.tensors else None

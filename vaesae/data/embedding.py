@@ -1,20 +1,38 @@
 """``EmbeddingDataLoader``: a 2-D float array of embeddings from .npy, .npz or Parquet."""
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
+from vaesae.data.large_csv import available_memory
 from vaesae.data.tables import PARQUET_SUFFIXES, list_column, read_table
 from vaesae.errors import DataError
 from vaesae.registry import register_dataloader
+
+
+def check_array_fits_in_memory(path: Path, available: int | None = None) -> None:
+    """Refuse a ``.npy`` whose float32 copy is larger than the ``available`` memory (default: what is free now)."""
+    size = math.prod(np.load(path, mmap_mode="r", allow_pickle=False).shape) * 4
+    available = available_memory() if available is None else available
+    if size > available:
+        parquet = path.with_suffix(".parquet")
+        raise DataError(
+            f"{path}: the embeddings ({size / 2**30:.1f} GiB as float32) are larger than the memory available "
+            f"({available / 2**30:.1f} GiB), and EmbeddingDataLoader reads them whole; write them as Parquet "
+            f"(task=extract with the split's output={parquet}) and read that with loader_class=ParquetStreamLoader"
+        )
 
 
 def _load_array(path, column: str) -> np.ndarray:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
+            check_array_fits_in_memory(path)
             return np.load(path, allow_pickle=False)
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
@@ -31,6 +49,8 @@ def _load_array(path, column: str) -> np.ndarray:
 @register_dataloader("EmbeddingDataLoader")
 class EmbeddingDataLoader(BaseDataLoader):
     """Exactly one ``embeddings`` column; in ``.npy`` files its name only labels the array."""
+
+    reads_arrays = True
 
     def _read(self) -> None:
         if len(self.columns["embeddings"]) != 1 or self.columns["numerical"] or self.columns["categorical"]:

@@ -6,7 +6,8 @@ groups; each epoch then reads the split once more, a window of
 ``buffer_rows`` rows at a time (see ``vaesae.data.parquet_parts`` for the
 order). While the batches of one window are served, the next window is read
 and encoded in a background thread, so memory holds at most two encoded
-windows plus one row group as stored in the file.
+windows plus one row group as stored in the file. ``mean`` (the SAE's
+initialisation) is one more pass, a row group at a time.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class ParquetStreamLoader(BaseDataLoader):
     """Numerical, categorical and embeddings columns streamed from Parquet; ``buffer_rows`` bounds the memory."""
 
     reads_folders = True
+    reads_arrays = False
 
     def __init__(
         self,
@@ -92,6 +94,20 @@ class ParquetStreamLoader(BaseDataLoader):
         self.encoding = encoding
         return self
 
+    def mean(self, kind: str) -> torch.Tensor:
+        """The float64 mean of the encoded ``kind`` tensor: one pass over the row groups, reading that kind's columns only."""
+        if self.encoding is None:
+            raise RuntimeError("use_encoding() must be called before averaging a loader")
+        columns = self.encoding.columns()[kind]
+        if not columns:
+            raise DataError(f"{self.data_path}: no {kind} columns to average (data.columns.{kind} is empty)")
+        reader = RowGroupReader(columns, self.encoding.categorical if kind == "categorical" else [])
+        total = 0.0
+        for group in self._groups:
+            values = self._encode(group.file, reader.read(group), kind)
+            total = total + values.sum(axis=0, dtype=np.float64)
+        return torch.from_numpy(total / self._rows)
+
     def epoch(self, epoch: int, first_batch: int = 0) -> Iterator[Batch]:
         """The batches of one epoch, in the order fixed by (seed, epoch), from batch ``first_batch`` on."""
         if self.encoding is None:
@@ -120,19 +136,19 @@ class ParquetStreamLoader(BaseDataLoader):
                 window, skip = window + 1, 0
 
     def _window(self, plan: EpochPlan, window: int, reader: RowGroupReader) -> tuple[Batch, torch.Tensor | None]:
-        parts = [self._encode(piece.group.file, reader.read(piece.group).slice(piece.start, piece.stop - piece.start))
+        parts = [self._encode_all(piece.group.file, reader.read(piece.group).slice(piece.start, piece.stop - piece.start))
                  for piece in plan.pieces(window)]
         tensors = {name: torch.from_numpy(np.concatenate([part[name] for part in parts])) for name in parts[0]}
         rows = next(iter(tensors.values())).shape[0]
         return tensors, plan.row_order(window, rows)
 
-    def _encode(self, file: Path, table: pa.Table) -> dict[str, np.ndarray]:
-        encoding, encoded = self.encoding, {}
-        if encoding.numerical:
-            encoded["numerical"] = encoding.scale([numeric_column(file, table, c) for c in encoding.numerical])
-        if encoding.categorical:
-            labels = {c: text_column(table, c) for c in encoding.categorical}
-            encoded["categorical"] = label_codes(labels, encoding, table.num_rows)[0]
-        if encoding.embeddings:
-            encoded["embeddings"] = np.concatenate([list_column(file, table, c) for c in encoding.embeddings], axis=1)
-        return encoded
+    def _encode_all(self, file: Path, table: pa.Table) -> dict[str, np.ndarray]:
+        return {kind: self._encode(file, table, kind) for kind, columns in self.encoding.columns().items() if columns}
+
+    def _encode(self, file: Path, table: pa.Table, kind: str) -> np.ndarray:
+        encoding = self.encoding
+        if kind == "numerical":
+            return encoding.scale([numeric_column(file, table, c) for c in encoding.numerical])
+        if kind == "categorical":
+            return label_codes({c: text_column(table, c) for c in encoding.categorical}, encoding, table.num_rows)[0]
+        return np.concatenate([list_column(file, table, c) for c in encoding.embeddings], axis=1)

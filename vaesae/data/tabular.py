@@ -89,6 +89,8 @@ def category_maps(cardinalities, columns: list[str]) -> dict[str, dict[str, int]
 class TabularDataLoader(BaseDataLoader):
     """Reads CSV/Parquet; embeddings columns, if any, must be Parquet list columns."""
 
+    reads_arrays = False
+
     def _read(self) -> None:
         check_csv_fits_in_memory(self.data_path)
         names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]

@@ -7,10 +7,12 @@ from typing import Any, Callable
 
 import torch
 
+from vaesae.data.tables import PARQUET_SUFFIXES
 from vaesae.engine.array_writer import ArrayFileWriter
 from vaesae.engine.callbacks import Metrics
 from vaesae.engine.checkpoint_io import replacing
 from vaesae.engine.device_data import host_arrays
+from vaesae.engine.parquet_writer import ParquetFileWriter, ToTable
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch, VaesaeModel
 
@@ -78,23 +80,34 @@ def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device,
     return metrics
 
 
+def is_parquet(path: Path) -> bool:
+    """Whether an output path asks for a Parquet table rather than a ``.npy`` array."""
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
 @torch.inference_mode()
 def write_inference(
-    model: VaesaeModel, loader, function: Callable[[Batch], torch.Tensor], device: torch.device, path: Path
+    model: VaesaeModel, loader, function: Callable[[Batch], torch.Tensor], device: torch.device, path: Path,
+    to_table: ToTable | None = None,
 ) -> tuple[int, int]:
-    """Write ``function(batch)`` for every row, in input order, to the ``.npy`` file ``path``.
+    """Write ``function(batch)`` for every row, in input order, to ``path``: a ``.npy`` array, or for a
+    ``.parquet`` path the tables ``to_table`` makes of the rows, one row group at a time.
 
     Rows stream into a temporary file beside ``path`` that is renamed
     into place only when complete, so a failure (a full disk included, reported as
     an ``OutputError``) never leaves a partial file behind under the final name.
     Returns the array's shape.
     """
+    if is_parquet(path) and to_table is None:
+        raise ValueError(f"{path}: a Parquet output needs to_table")
     model.eval()
     with replacing(path) as temp, ExitStack() as files:
         writer = None
         for values in host_arrays((function(to_device(batch, device)) for batch in loader.epoch(0)), device):
             if writer is None:
-                writer = files.enter_context(ArrayFileWriter(temp, loader.num_rows, values.shape[1]))
+                shape = (loader.num_rows, values.shape[1])
+                writer = files.enter_context(
+                    ParquetFileWriter(temp, *shape, to_table) if is_parquet(path) else ArrayFileWriter(temp, *shape))
             writer.append(values)
         writer.check_complete()
     return writer.shape

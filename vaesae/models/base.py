@@ -6,6 +6,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
 
 Batch = dict[str, torch.Tensor]
@@ -35,9 +36,13 @@ class VaesaeModel(nn.Module):
     checkpoint on the validation data and returns the files it wrote. Names
     rather than functions, because models sit below the report package and
     never import it.
+
+    ``input_kinds`` names the kinds of ``data.columns`` the model reads; the
+    validator refuses a config that lists columns of another kind.
     """
 
     figures: tuple[str, ...] = ()
+    input_kinds: tuple[str, ...] = ("numerical", "categorical", "embeddings")
 
     @classmethod
     def metric_names(cls, columns: dict[str, list[str]]) -> list[str]:
@@ -55,8 +60,11 @@ class VaesaeModel(nn.Module):
         """The prediction written by ``task=predict``, one row per input row."""
         raise NotImplementedError
 
-    def initialize_from_data(self, tensors: Batch) -> None:
-        """Data-dependent initialisation from the whole training split, before the first step."""
+    def initialize_from_data(self, loader: BaseDataLoader) -> None:
+        """Data-dependent initialisation from the whole training split, before the first step.
+
+        Ask ``loader`` for statistics (``loader.mean(kind)``) rather than for its tensors: a streaming
+        loader holds no more than a window of the split."""
 
     def after_optimizer_step(self) -> None:
         """Called after every optimizer step (e.g. to re-impose a weight constraint)."""

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import ConfigError
 from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel, check_input_dim
@@ -81,6 +82,7 @@ class SAE(VaesaeModel):
     """
 
     figures = ("vaesae.report.sae_figures:draw_sae_figures",)
+    input_kinds = ("embeddings",)
 
     def __init__(
         self,
@@ -143,9 +145,11 @@ class SAE(VaesaeModel):
         return ["l0", "fvu", "dead_fraction"]
 
     @torch.no_grad()
-    def initialize_from_data(self, tensors: Batch) -> None:
-        """Set ``b_dec`` to the mean of the training embeddings, so the encoder starts on centred data."""
-        self.b_dec.copy_(tensors["embeddings"].to(self.b_dec).mean(dim=0))
+    def initialize_from_data(self, loader: BaseDataLoader) -> None:
+        """Set ``b_dec`` to the mean of the training embeddings, so the encoder starts on centred data.
+
+        The loader computes the mean in float64 (a streaming loader in one pass, never holding the split)."""
+        self.b_dec.copy_(loader.mean("embeddings").to(self.b_dec))
 
     def after_optimizer_step(self) -> None:
         self.normalize_decoder()

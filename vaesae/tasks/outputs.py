@@ -29,6 +29,11 @@ def embeddings_of(source: str, split: str) -> str:
     return default_output("extract", split, source)
 
 
+def embeddings_column(model_class: str) -> str:
+    """The column of a Parquet output of ``task=extract``: ``vae_embeddings`` for a VAE, ``sae_embeddings`` for an SAE."""
+    return f"{model_class.lower()}_embeddings"
+
+
 def ensure_writable(folder: Path) -> None:
     """Create ``folder`` and prove a file can be written there."""
     try:

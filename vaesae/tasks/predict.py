@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from vaesae.data.encoding import ColumnEncoding
-from vaesae.engine.checkpoint_io import atomic_write_bytes
-from vaesae.engine.inference import evaluate, write_inference
+from vaesae.engine.checkpoint_io import atomic_write_bytes, replacing
+from vaesae.engine.inference import evaluate, is_parquet, write_inference
 from vaesae.engine.interrupts import interrupt_on_signals
 from vaesae.engine.metrics_file import json_safe
+from vaesae.engine.parquet_writer import ToTable
 from vaesae.engine.rng import seed_everything
 from vaesae.engine.threads import apply_threads
 from vaesae.tasks.job import Job, print_summary
@@ -21,6 +23,8 @@ from vaesae.tasks.parts import build_loss, inference_loader, open_checked_tracki
 from vaesae.tasks.restore import Restored, restore_model
 
 log = logging.getLogger("vaesae")
+
+CSV_ROWS = 65_536
 
 
 def prediction_table(predictions: np.ndarray, encoding: ColumnEncoding) -> pd.DataFrame:
@@ -48,19 +52,36 @@ def sibling(path: Path, suffix: str) -> Path:
     return path.with_name(path.stem + suffix)
 
 
+def readable_table(encoding: ColumnEncoding) -> ToTable:
+    """Rows of predictions as the Parquet form of ``prediction_table``."""
+    return lambda rows: pa.Table.from_pandas(prediction_table(rows, encoding), preserve_index=False)
+
+
+def write_csv_table(predictions: Path, encoding: ColumnEncoding) -> Path:
+    """The ``.csv`` beside a ``.npy`` of predictions, written ``CSV_ROWS`` rows at a time."""
+    table_path = sibling(predictions, ".csv")
+    rows = np.load(predictions, mmap_mode="r")
+    with replacing(table_path) as temp, open(temp, "w", newline="") as handle:
+        for start in range(0, len(rows), CSV_ROWS):
+            prediction_table(rows[start:start + CSV_ROWS], encoding).to_csv(handle, index=False, header=start == 0)
+    return table_path
+
+
 def write_predictions(restored: Restored, loader, loss, device, output: Path) -> tuple[list[Path], dict | None]:
-    """Writes ``output`` (.npy), a ``.csv`` table beside it and, with a loss, ``*_metrics.json``; returns files and metrics."""
-    shape = write_inference(restored.model, loader, restored.model.reconstruct, device, output)
-    table_path = sibling(output, ".csv")
-    table = prediction_table(np.load(output, mmap_mode="r"), restored.encoding)
-    atomic_write_bytes(table_path, table.to_csv(index=False).encode())
-    log.info("test: wrote predictions of shape %s to %s and %s", shape, output, table_path)
+    """Writes ``output`` and, with a loss, ``*_metrics.json``; returns the files and the metrics.
+
+    A ``.npy`` output gets a readable ``.csv`` table beside it; a ``.parquet`` output is that table itself.
+    """
+    encoding = restored.encoding
+    shape = write_inference(restored.model, loader, restored.model.reconstruct, device, output, readable_table(encoding))
+    files = [output] if is_parquet(output) else [output, write_csv_table(output, encoding)]
+    log.info("test: wrote predictions of shape %s to %s", shape, " and ".join(map(str, files)))
     if loss is None:
-        return [output, table_path], None
+        return files, None
     metrics = evaluate(restored.model, loader, loss, device, "test")
     metrics_path = sibling(output, "_metrics.json")
     atomic_write_bytes(metrics_path, json.dumps(json_safe(metrics), indent=2).encode())
-    return [output, table_path, metrics_path], metrics
+    return [*files, metrics_path], metrics
 
 
 def run_predict(job: Job) -> float | None:

@@ -164,7 +164,7 @@ def train(job: Job, ranks: Ranks) -> float | None:
         callbacks.append(EarlyStopping(stopping.metric, stopping.direction, stopping.patience))
     callbacks.append(checkpointing)
     callbacks += job.hooks.training_callbacks(job, tracking, config_path, checkpoint_dir)
-    model.initialize_from_data(train_loader.tensors)
+    model.initialize_from_data(train_loader)
     callbacks = rank_callbacks(ranks, callbacks, shared=(EarlyStopping,))
     trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss)
     if resume is not None:
