@@ -103,6 +103,23 @@ def rank_shard(loader, ranks: Ranks):
     return RankShard(loader, ranks) if ranks.parallel else loader
 
 
+def sum_over_ranks(device: torch.device):
+    """A function adding tensors over the ranks in place (one all-reduce in float64 on ``device``)."""
+
+    def combine(tensors: list[torch.Tensor]) -> None:
+        flat = torch.cat([tensor.to(device, torch.float64).flatten() for tensor in tensors])
+        dist.all_reduce(flat)
+        for tensor, total in zip(tensors, flat.split([tensor.numel() for tensor in tensors])):
+            tensor.copy_(total.view_as(tensor))
+
+    return combine
+
+
+def rank_sums(ranks: Ranks, device: torch.device):
+    """How validation combines the ranks' sums: ``sum_over_ranks`` for several ranks, None for one."""
+    return sum_over_ranks(device) if ranks.parallel else None
+
+
 class DataParallelModel(DistributedDataParallel):
     """DDP that keeps the wrapped model's interface and state dict, so checkpoints are the same as one process's."""
 

@@ -12,7 +12,7 @@ from vaesae.engine.callbacks import Metrics
 from vaesae.engine.checkpoint_io import replacing
 from vaesae.engine.device_data import host_arrays
 from vaesae.losses.base import VaesaeLoss
-from vaesae.models.base import Batch, VaesaeModel
+from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel
 
 
 def to_device(batch: Batch, device: torch.device) -> Batch:
@@ -61,9 +61,27 @@ class LossTotals:
         return totals
 
 
+SumsCombiner = Callable[[list[torch.Tensor]], None]
+
+
+def combine_totals(totals: LossTotals, quality: MetricAccumulator | None, combine: SumsCombiner) -> None:
+    """Replace the sums and row counts of this part of a split by those of the whole split."""
+    rows = torch.tensor(float(totals.rows), dtype=torch.float64)
+    combine([totals.sums, rows, *(quality.sums() if quality is not None else [])])
+    totals.rows = int(rows)
+
+
 @torch.inference_mode()
-def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str) -> Metrics:
-    """Mean loss components and the model's quality metrics over a whole split."""
+def evaluate(
+    model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str, combine: SumsCombiner | None = None
+) -> Metrics:
+    """Mean loss components and the model's quality metrics over a whole split.
+
+    Under data-parallel training ``loader`` serves this rank's part of every
+    batch (possibly empty) and ``combine`` adds the ranks' sums in place, so
+    every rank returns the metrics of the whole split. The loss of each batch is
+    already the whole batch's (``vaesae.models.global_batch``).
+    """
     model.eval()
     totals, quality = LossTotals(), model.metric_accumulator()
     for batch in loader.epoch(0):
@@ -72,6 +90,8 @@ def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device,
         totals.add(loss(batch, output), batch_rows(batch))
         if quality is not None:
             quality.update(batch, output)
+    if combine is not None:
+        combine_totals(totals, quality, combine)
     metrics = totals.means(prefix)
     if quality is not None:
         metrics.update({f"{prefix}_{name}": value for name, value in quality.compute().items()})

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import torch
 
 from vaesae.engine.callbacks import Callback, Metrics
-from vaesae.engine.inference import LossTotals, batch_rows, evaluate, to_device
+from vaesae.engine.inference import LossTotals, SumsCombiner, batch_rows, evaluate, to_device
 from vaesae.engine.rng import restore_rng_state, rng_state
 from vaesae.errors import TrainingInterrupted, VaesaeError
 from vaesae.losses.base import VaesaeLoss
@@ -44,6 +44,9 @@ class TrainState:
 
 
 class Trainer:
+    """Trains ``model``; under data-parallel training the loaders serve this rank's parts of the batches
+    and ``combine_sums`` adds the ranks' validation sums (see ``vaesae.engine.inference.evaluate``)."""
+
     def __init__(
         self,
         model: VaesaeModel,
@@ -52,9 +55,11 @@ class Trainer:
         device: torch.device,
         callbacks: Iterable[Callback] = (),
         val_loss: VaesaeLoss | None = None,
+        combine_sums: SumsCombiner | None = None,
     ):
         self.model, self.optimizer, self.loss, self.device = model, optimizer, loss, device
         self.val_loss = val_loss or loss
+        self.combine_sums = combine_sums
         self.callbacks = list(callbacks)
         self.state = TrainState()
         self.interrupt: tuple[str, int] | None = None
@@ -170,4 +175,4 @@ class Trainer:
         return metrics
 
     def evaluate(self, loader, loss: VaesaeLoss, prefix: str) -> Metrics:
-        return evaluate(self.model, loader, loss, self.device, prefix)
+        return evaluate(self.model, loader, loss, self.device, prefix, self.combine_sums)
