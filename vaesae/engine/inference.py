@@ -67,7 +67,8 @@ SumsCombiner = Callable[[list[torch.Tensor]], None]
 def combine_totals(totals: LossTotals, quality: MetricAccumulator | None, combine: SumsCombiner) -> None:
     """Replace the sums and row counts of this part of a split by those of the whole split."""
     rows = torch.tensor(float(totals.rows), dtype=torch.float64)
-    combine([totals.sums, rows, *(quality.sums() if quality is not None else [])])
+    sums = [totals.sums] if totals.sums is not None else []
+    combine([*sums, rows, *(quality.sums() if quality is not None else [])])
     totals.rows = int(rows)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import torch
 
 from vaesae.engine.callbacks import Callback, Metrics
-from vaesae.engine.inference import LossTotals, SumsCombiner, batch_rows, evaluate, to_device
+from vaesae.engine.inference import LossTotals, SumsCombiner, batch_rows, combine_totals, evaluate, to_device
 from vaesae.engine.rng import restore_rng_state, rng_state
 from vaesae.errors import TrainingInterrupted, VaesaeError
 from vaesae.losses.base import VaesaeLoss
@@ -45,7 +45,8 @@ class TrainState:
 
 class Trainer:
     """Trains ``model``; under data-parallel training the loaders serve this rank's parts of the batches
-    and ``combine_sums`` adds the ranks' validation sums (see ``vaesae.engine.inference.evaluate``)."""
+    and ``combine_sums`` adds the ranks' loss sums and row counts at the end of every training epoch and
+    validation (see ``vaesae.engine.inference.evaluate``), so every rank reports the whole epoch's metrics."""
 
     def __init__(
         self,
@@ -170,6 +171,8 @@ class Trainer:
             totals.add(losses, batch_rows(batch))
             self._emit("on_batch_end", epoch, index + 1, total_batches)
         seconds += time.perf_counter() - started
+        if self.combine_sums is not None:
+            combine_totals(totals, None, self.combine_sums)
         metrics = totals.means("train")
         metrics.update(epoch=float(epoch), lr=float(self.optimizer.param_groups[0]["lr"]), rows_per_s=totals.rows / max(seconds, 1e-9))
         return metrics

@@ -23,7 +23,10 @@ class MetricAccumulator:
         raise NotImplementedError
 
     def sums(self) -> list[torch.Tensor]:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__}.sums: data-parallel validation adds the ranks' statistics; "
+            "return them as tensors of sums over rows"
+        )
 
     def compute(self) -> dict[str, float]:
         raise NotImplementedError
