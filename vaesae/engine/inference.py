@@ -43,6 +43,16 @@ class LossTotals:
             self.sums.add_(values, alpha=rows)
         self.rows += rows
 
+    def plus(self, other: "LossTotals") -> "LossTotals":
+        """New totals holding both these and ``other``'s sums and rows."""
+        if other.sums is None:
+            return self
+        if self.sums is None:
+            return other
+        both = LossTotals()
+        both.names, both.sums, both.rows = list(self.names), self.sums + other.sums, self.rows + other.rows
+        return both
+
     def means(self, prefix: str) -> Metrics:
         totals = self.sums.tolist() if self.sums is not None else []
         return {f"{prefix}_{name}": total / max(self.rows, 1) for name, total in zip(self.names, totals)}

@@ -148,16 +148,27 @@ class Trainer:
         self.state.partial = {"totals": totals.state_dict(), "seconds": seconds}
         raise TrainingInterrupted(f"{reason} during epoch {epoch}, after batch {index} of {total}", exit_code)
 
+    def _epoch_totals(self, totals: LossTotals, earlier: LossTotals) -> LossTotals:
+        """The epoch's totals so far: with one process ``totals`` itself (it continued ``earlier``); with
+        several ranks, the sums of every rank's ``totals`` plus ``earlier``, the whole job's part of the
+        epoch before a resume, which every rank restored and which is therefore counted once."""
+        if self.combine_sums is None:
+            return totals
+        combine_totals(totals, None, self.combine_sums)
+        return totals.plus(earlier)
+
     def train_epoch(self, loader, epoch: int) -> Metrics:
         self.model.train()
         self.loss.set_epoch(epoch)
         self._emit("on_epoch_start", epoch)
-        totals, seconds, start = self._take_partial()
+        earlier, seconds, start = self._take_partial()
+        totals = earlier if self.combine_sums is None else LossTotals()
         started = time.perf_counter()
         total_batches = len(loader)
         for index, batch in enumerate(loader.epoch(epoch, first_batch=start), start):
             if self.interrupt is not None:
-                self._stop_for_interrupt(epoch, index, total_batches, totals, seconds + time.perf_counter() - started)
+                whole = self._epoch_totals(totals, earlier)
+                self._stop_for_interrupt(epoch, index, total_batches, whole, seconds + time.perf_counter() - started)
             batch = to_device(batch, self.device)
             losses = self.loss(batch, self.model(batch))
             if not torch.isfinite(losses["loss"].detach()):
@@ -171,10 +182,9 @@ class Trainer:
             totals.add(losses, batch_rows(batch))
             self._emit("on_batch_end", epoch, index + 1, total_batches)
         seconds += time.perf_counter() - started
-        if self.combine_sums is not None:
-            combine_totals(totals, None, self.combine_sums)
-        metrics = totals.means("train")
-        metrics.update(epoch=float(epoch), lr=float(self.optimizer.param_groups[0]["lr"]), rows_per_s=totals.rows / max(seconds, 1e-9))
+        whole = self._epoch_totals(totals, earlier)
+        metrics = whole.means("train")
+        metrics.update(epoch=float(epoch), lr=float(self.optimizer.param_groups[0]["lr"]), rows_per_s=whole.rows / max(seconds, 1e-9))
         return metrics
 
     def evaluate(self, loader, loss: VaesaeLoss, prefix: str) -> Metrics:
