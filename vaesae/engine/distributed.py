@@ -2,16 +2,22 @@
 
 ``torchrun`` (or ``srun torchrun`` on Slurm) starts one process per rank and
 tells each its ``RANK``, ``LOCAL_RANK`` and ``WORLD_SIZE``. Every rank builds
-the same model from the same seed and reads the same global batches; each
-takes its contiguous part of every batch, and ``DistributedDataParallel``
-averages the gradients (gloo on CPU, NCCL on GPU). With equal parts, that
-average is the gradient of the whole batch, so the result is the one process's
-up to the order of floating-point additions. Validation runs on the whole
-split on every rank, so every rank sees the same validation metrics and early
-stopping stops all of them at the same epoch. A stop signal (SIGTERM, Ctrl-C)
-reaching any rank stops every rank after the same batch, so the position rank 0
-saves is one every rank has reached. Only rank 0 writes files, metrics and
-MLflow records, and logs; the others report through their exit status.
+the same model from the same seed and reads the same global batches, training
+and validation alike; each takes its contiguous part of every batch
+(``RankShard``), and ``DistributedDataParallel`` averages the gradients (gloo
+on CPU, NCCL on GPU). Wherever a model or loss needs the whole batch (the
+mean of a loss over its rows, the VAE's calibrated variance and free bits, its
+sampling noise, the SAE's dead features), ``vaesae.models.global_batch``
+computes it over all the parts, so a run on N ranks computes what one process
+computes with the same ``batch_size``, up to the order of floating-point
+additions, whatever the part sizes. The loss sums and row counts of a
+training epoch and of a validation, and the models' quality-metric sums, are
+added over the ranks (``sum_over_ranks``), so every rank sees the metrics of
+the whole split and early stopping stops all of them at the same epoch. A stop
+signal (SIGTERM, Ctrl-C) reaching any rank stops every rank after the same
+batch, so the position rank 0 saves is one every rank has reached. Only rank 0
+writes files, metrics and MLflow records, and logs; the others report through
+their exit status.
 """
 from __future__ import annotations
 
@@ -26,10 +32,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from vaesae.data.batching import Batch
-from vaesae.engine.callbacks import Callback, Metrics
+from vaesae.engine.callbacks import Callback
 from vaesae.errors import ConfigError
-
-TRAIN_PREFIX = "train_"
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,23 @@ def rank_shard(loader, ranks: Ranks):
     return RankShard(loader, ranks) if ranks.parallel else loader
 
 
+def sum_over_ranks(device: torch.device):
+    """A function adding tensors over the ranks in place (one all-reduce in float64 on ``device``)."""
+
+    def combine(tensors: list[torch.Tensor]) -> None:
+        flat = torch.cat([tensor.to(device, torch.float64).flatten() for tensor in tensors])
+        dist.all_reduce(flat)
+        for tensor, total in zip(tensors, flat.split([tensor.numel() for tensor in tensors])):
+            tensor.copy_(total.view_as(tensor))
+
+    return combine
+
+
+def rank_sums(ranks: Ranks, device: torch.device):
+    """How the trainer combines the ranks' metric sums: ``sum_over_ranks`` for several ranks, None for one."""
+    return sum_over_ranks(device) if ranks.parallel else None
+
+
 class DataParallelModel(DistributedDataParallel):
     """DDP that keeps the wrapped model's interface and state dict, so checkpoints are the same as one process's."""
 
@@ -124,20 +145,6 @@ def data_parallel(model: torch.nn.Module, ranks: Ranks, device: torch.device) ->
         return model
     device_ids = [device.index] if device.type == "cuda" else None
     return DataParallelModel(model, device_ids=device_ids)
-
-
-class AverageOverRanks(Callback):
-    """Training metrics of all ranks: loss means averaged (parts are equal), throughput summed.
-
-    It must come first among the callbacks, so the others see the combined values.
-    """
-
-    def on_epoch_end(self, trainer, epoch: int, metrics: Metrics) -> None:
-        names = sorted(name for name in metrics if name.startswith(TRAIN_PREFIX))
-        values = torch.tensor([metrics[name] for name in names] + [metrics["rows_per_s"]], dtype=torch.float64)
-        dist.all_reduce(values)
-        metrics.update({name: value / dist.get_world_size() for name, value in zip(names, values.tolist())})
-        metrics["rows_per_s"] = values[-1].item()
 
 
 class StopTogether(Callback):
@@ -166,7 +173,7 @@ def rank_callbacks(ranks: Ranks, callbacks: Iterable[Callback], shared: tuple[ty
     if not ranks.parallel:
         return list(callbacks)
     kept = list(callbacks) if ranks.is_main else [c for c in callbacks if isinstance(c, shared)]
-    return [AverageOverRanks(), StopTogether(), *kept]
+    return [StopTogether(), *kept]
 
 
 def interrupt_target(trainer):

@@ -14,7 +14,7 @@ from vaesae.engine.checkpoint_io import replacing
 from vaesae.engine.device_data import host_arrays
 from vaesae.engine.parquet_writer import ParquetFileWriter, ToTable
 from vaesae.losses.base import VaesaeLoss
-from vaesae.models.base import Batch, VaesaeModel
+from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel
 
 
 def to_device(batch: Batch, device: torch.device) -> Batch:
@@ -45,6 +45,16 @@ class LossTotals:
             self.sums.add_(values, alpha=rows)
         self.rows += rows
 
+    def plus(self, other: "LossTotals") -> "LossTotals":
+        """New totals holding both these and ``other``'s sums and rows."""
+        if other.sums is None:
+            return self
+        if self.sums is None:
+            return other
+        both = LossTotals()
+        both.names, both.sums, both.rows = list(self.names), self.sums + other.sums, self.rows + other.rows
+        return both
+
     def means(self, prefix: str) -> Metrics:
         totals = self.sums.tolist() if self.sums is not None else []
         return {f"{prefix}_{name}": total / max(self.rows, 1) for name, total in zip(self.names, totals)}
@@ -63,9 +73,28 @@ class LossTotals:
         return totals
 
 
+SumsCombiner = Callable[[list[torch.Tensor]], None]
+
+
+def combine_totals(totals: LossTotals, quality: MetricAccumulator | None, combine: SumsCombiner) -> None:
+    """Replace the sums and row counts of this part of a split by those of the whole split."""
+    rows = torch.tensor(float(totals.rows), dtype=torch.float64)
+    sums = [totals.sums] if totals.sums is not None else []
+    combine([*sums, rows, *(quality.sums() if quality is not None else [])])
+    totals.rows = int(rows)
+
+
 @torch.inference_mode()
-def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str) -> Metrics:
-    """Mean loss components and the model's quality metrics over a whole split."""
+def evaluate(
+    model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device, prefix: str, combine: SumsCombiner | None = None
+) -> Metrics:
+    """Mean loss components and the model's quality metrics over a whole split.
+
+    Under data-parallel training ``loader`` serves this rank's part of every
+    batch (possibly empty) and ``combine`` adds the ranks' sums in place, so
+    every rank returns the metrics of the whole split. The loss of each batch is
+    already the whole batch's (``vaesae.models.global_batch``).
+    """
     model.eval()
     totals, quality = LossTotals(), model.metric_accumulator()
     for batch in loader.epoch(0):
@@ -74,6 +103,8 @@ def evaluate(model: VaesaeModel, loader, loss: VaesaeLoss, device: torch.device,
         totals.add(loss(batch, output), batch_rows(batch))
         if quality is not None:
             quality.update(batch, output)
+    if combine is not None:
+        combine_totals(totals, quality, combine)
     metrics = totals.means(prefix)
     if quality is not None:
         metrics.update({f"{prefix}_{name}": value for name, value in quality.compute().items()})

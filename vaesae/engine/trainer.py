@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import torch
 
 from vaesae.engine.callbacks import Callback, Metrics
-from vaesae.engine.inference import LossTotals, batch_rows, evaluate, to_device
+from vaesae.engine.inference import LossTotals, SumsCombiner, batch_rows, combine_totals, evaluate, to_device
 from vaesae.engine.rng import restore_rng_state, rng_state
 from vaesae.errors import TrainingInterrupted, VaesaeError
 from vaesae.losses.base import VaesaeLoss
@@ -44,6 +44,10 @@ class TrainState:
 
 
 class Trainer:
+    """Trains ``model``; under data-parallel training the loaders serve this rank's parts of the batches
+    and ``combine_sums`` adds the ranks' loss sums and row counts at the end of every training epoch and
+    validation (see ``vaesae.engine.inference.evaluate``), so every rank reports the whole epoch's metrics."""
+
     def __init__(
         self,
         model: VaesaeModel,
@@ -52,9 +56,11 @@ class Trainer:
         device: torch.device,
         callbacks: Iterable[Callback] = (),
         val_loss: VaesaeLoss | None = None,
+        combine_sums: SumsCombiner | None = None,
     ):
         self.model, self.optimizer, self.loss, self.device = model, optimizer, loss, device
         self.val_loss = val_loss or loss
+        self.combine_sums = combine_sums
         self.callbacks = list(callbacks)
         self.state = TrainState()
         self.interrupt: tuple[str, int] | None = None
@@ -142,16 +148,27 @@ class Trainer:
         self.state.partial = {"totals": totals.state_dict(), "seconds": seconds}
         raise TrainingInterrupted(f"{reason} during epoch {epoch}, after batch {index} of {total}", exit_code)
 
+    def _epoch_totals(self, totals: LossTotals, earlier: LossTotals) -> LossTotals:
+        """The epoch's totals so far: with one process ``totals`` itself (it continued ``earlier``); with
+        several ranks, the sums of every rank's ``totals`` plus ``earlier``, the whole job's part of the
+        epoch before a resume, which every rank restored and which is therefore counted once."""
+        if self.combine_sums is None:
+            return totals
+        combine_totals(totals, None, self.combine_sums)
+        return totals.plus(earlier)
+
     def train_epoch(self, loader, epoch: int) -> Metrics:
         self.model.train()
         self.loss.set_epoch(epoch)
         self._emit("on_epoch_start", epoch)
-        totals, seconds, start = self._take_partial()
+        earlier, seconds, start = self._take_partial()
+        totals = earlier if self.combine_sums is None else LossTotals()
         started = time.perf_counter()
         total_batches = len(loader)
         for index, batch in enumerate(loader.epoch(epoch, first_batch=start), start):
             if self.interrupt is not None:
-                self._stop_for_interrupt(epoch, index, total_batches, totals, seconds + time.perf_counter() - started)
+                whole = self._epoch_totals(totals, earlier)
+                self._stop_for_interrupt(epoch, index, total_batches, whole, seconds + time.perf_counter() - started)
             batch = to_device(batch, self.device)
             losses = self.loss(batch, self.model(batch))
             if not torch.isfinite(losses["loss"].detach()):
@@ -165,9 +182,10 @@ class Trainer:
             totals.add(losses, batch_rows(batch))
             self._emit("on_batch_end", epoch, index + 1, total_batches)
         seconds += time.perf_counter() - started
-        metrics = totals.means("train")
-        metrics.update(epoch=float(epoch), lr=float(self.optimizer.param_groups[0]["lr"]), rows_per_s=totals.rows / max(seconds, 1e-9))
+        whole = self._epoch_totals(totals, earlier)
+        metrics = whole.means("train")
+        metrics.update(epoch=float(epoch), lr=float(self.optimizer.param_groups[0]["lr"]), rows_per_s=whole.rows / max(seconds, 1e-9))
         return metrics
 
     def evaluate(self, loader, loss: VaesaeLoss, prefix: str) -> Metrics:
-        return evaluate(self.model, loader, loss, self.device, prefix)
+        return evaluate(self.model, loader, loss, self.device, prefix, self.combine_sums)

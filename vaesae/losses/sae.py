@@ -7,12 +7,16 @@ import torch
 
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch
+from vaesae.models.global_batch import global_mean
 from vaesae.registry import register_loss
 
 
 @register_loss("SAELoss")
 class SAELoss(VaesaeLoss):
     """``loss = reconstruction_loss + sparsity_weight * sparsity_loss + aux_weight * aux_loss``, averaged over rows.
+
+    The rows are those of the whole batch, also under data-parallel training
+    (see ``vaesae.models.global_batch``).
 
     ``reconstruction_loss`` is the squared error summed over dimensions;
     ``sparsity_loss`` is the L1 norm of the feature vector. The L1 norm only
@@ -35,12 +39,12 @@ class SAELoss(VaesaeLoss):
 
     def __call__(self, batch: Batch, output: dict[str, Any]) -> dict[str, torch.Tensor]:
         x = batch["embeddings"]
-        reconstruction = ((output["reconstruction"] - x) ** 2).sum(dim=1).mean()
-        sparsity = output["features"].abs().sum(dim=1).mean()
-        aux = reconstruction.new_zeros(())
+        per_row = [((output["reconstruction"] - x) ** 2).sum(dim=1), output["features"].abs().sum(dim=1)]
         if "aux_reconstruction" in output:
             residual = (x - output["reconstruction"]).detach()
-            aux = ((output["aux_reconstruction"] - residual) ** 2).sum(dim=1).mean()
+            per_row.append(((output["aux_reconstruction"] - residual) ** 2).sum(dim=1))
+        reconstruction, sparsity, *aux = global_mean(torch.stack(per_row, dim=1))
+        aux = aux[0] if aux else reconstruction.new_zeros(())
         return {
             "loss": reconstruction + self.sparsity_weight * sparsity + self.aux_weight * aux,
             "reconstruction_loss": reconstruction,

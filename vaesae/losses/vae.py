@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from vaesae.errors import ConfigError
 from vaesae.losses.base import VaesaeLoss
 from vaesae.models.base import Batch
+from vaesae.models.global_batch import global_mean
 from vaesae.models.vae import real_targets
 from vaesae.registry import register_loss
 
@@ -17,8 +18,8 @@ HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 MIN_VARIANCE = 1e-4  # a standard deviation of 1% of the column's own
 
 
-def numerical_term(predicted: torch.Tensor, targets: torch.Tensor, calibrated_variance: bool) -> torch.Tensor:
-    """Summed over real-valued columns, averaged over rows.
+def numerical_term(squared_error: torch.Tensor, calibrated_variance: bool) -> torch.Tensor:
+    """Summed over real-valued columns, from each column's mean squared error over the batch.
 
     With ``calibrated_variance`` it is the Gaussian negative log-likelihood in
     nats, comparable to a cross-entropy, with each column's variance set to the
@@ -28,16 +29,25 @@ def numerical_term(predicted: torch.Tensor, targets: torch.Tensor, calibrated_va
     column the data determine is pushed to be exact. Otherwise it is the squared
     error of the standardised values (an implicit, fixed variance).
     """
-    squared = (predicted - targets) ** 2
     if not calibrated_variance:
-        return squared.sum(dim=1).mean()
-    variance = squared.mean(dim=0).clamp_min(MIN_VARIANCE)
-    return (0.5 * variance.log() + 0.5 + HALF_LOG_TWO_PI).sum()
+        return squared_error.sum()
+    return (0.5 * squared_error.clamp_min(MIN_VARIANCE).log() + 0.5 + HALF_LOG_TWO_PI).sum()
 
 
-def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(q(z|x) || N(0, I)) of each latent dimension, averaged over rows."""
-    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(dim=0)
+def kl_per_row(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) of each latent dimension, for each row."""
+    return -0.5 * (1 + logvar - mu**2 - logvar.exp())
+
+
+def batch_means(batch: Batch, output: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Means over the whole batch of the squared error per real column, cross-entropy per categorical
+    column and KL per latent dimension, in one reduction (see ``vaesae.models.global_batch``)."""
+    mu = output["mu"]
+    squared = (output["real"] - real_targets(batch)) ** 2
+    entropies = [F.cross_entropy(logits, batch["categorical"][:, i], reduction="none")[:, None]
+                 for i, logits in enumerate(output["logits"])]
+    per_row = torch.cat([squared, *entropies, kl_per_row(mu, output["logvar"])], dim=1)
+    return global_mean(per_row).split([squared.shape[1], len(entropies), mu.shape[1]])
 
 
 @register_loss("VAELoss")
@@ -88,15 +98,10 @@ class VAELoss(VaesaeLoss):
             self.warmup = min(1.0, epoch / self.kl_warmup_epochs)
 
     def __call__(self, batch: Batch, output: dict[str, Any]) -> dict[str, torch.Tensor]:
-        mu, logvar = output["mu"], output["logvar"]
-        rows = mu.shape[0]
-        targets = real_targets(batch)
-        numerical = numerical_term(output["real"], targets, self.calibrated_variance) if targets.numel() else mu.new_zeros(())
-        categorical = mu.new_zeros(())
-        for i, logits in enumerate(output["logits"]):
-            categorical = categorical + F.cross_entropy(logits, batch["categorical"][:, i], reduction="sum") / rows
+        squared_error, entropies, kl_dims = batch_means(batch, output)
+        numerical = numerical_term(squared_error, self.calibrated_variance)
+        categorical = entropies.sum()
         reconstruction = numerical + categorical
-        kl_dims = kl_per_dimension(mu, logvar)
         kl = kl_dims.sum()
         penalty = kl_dims.clamp_min(self.free_bits).sum()
         total = self.reconstruction_weight * reconstruction + self.beta * self.warmup * penalty

@@ -13,10 +13,21 @@ Batch = dict[str, torch.Tensor]
 
 
 class MetricAccumulator:
-    """Collects per-batch statistics over a split and turns them into metric values."""
+    """Collects per-batch statistics over a split and turns them into metric values.
+
+    Every statistic is a sum over rows, kept in the tensors ``sums`` returns, so
+    the statistics of the parts of a split add up to the split's: data-parallel
+    validation adds the ranks' tensors in place before ``compute``.
+    """
 
     def update(self, batch: Batch, output: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def sums(self) -> list[torch.Tensor]:
+        raise NotImplementedError(
+            f"{type(self).__name__}.sums: data-parallel validation adds the ranks' statistics; "
+            "return them as tensors of sums over rows"
+        )
 
     def compute(self) -> dict[str, float]:
         raise NotImplementedError

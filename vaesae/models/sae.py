@@ -34,6 +34,7 @@ from vaesae.data.base import BaseDataLoader
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import ConfigError
 from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel, check_input_dim
+from vaesae.models.global_batch import global_sum
 from vaesae.registry import register_model
 
 log = logging.getLogger(__name__)
@@ -183,9 +184,7 @@ class SAE(VaesaeModel):
         Under data-parallel training the count is over the whole global batch (summed
         over the ranks), so every rank agrees on which features are dead, as one
         process seeing the whole batch would."""
-        counts = torch.cat([(features != 0).any(dim=0).long(), features.new_tensor([features.shape[0]], dtype=torch.long)])
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.all_reduce(counts)
+        counts = global_sum(torch.cat([(features != 0).any(dim=0).long(), features.new_tensor([features.shape[0]], dtype=torch.long)]))
         self.rows_since_active += counts[-1]
         self.rows_since_active[counts[:-1] > 0] = 0
         return self.rows_since_active > DEAD_AFTER_ROWS
@@ -231,28 +230,27 @@ class SAEQuality(MetricAccumulator):
     """
 
     def __init__(self, input_dim: int, hidden_dim: int):
-        self.rows = 0
-        self.active_count = 0
-        self.ever_active = torch.zeros(hidden_dim, dtype=torch.bool)
+        self.counts = torch.zeros(4, dtype=torch.float64)  # rows, active features, sum ||x||^2, squared error
+        self.active_rows = torch.zeros(hidden_dim, dtype=torch.float64)
         self.x_sum = torch.zeros(input_dim, dtype=torch.float64)
-        self.x_sq_sum = 0.0
-        self.squared_error = 0.0
 
     def update(self, batch: Batch, output: dict[str, Any]) -> None:
         x = batch["embeddings"].double().cpu()
-        active = output["features"].detach().cpu() != 0
-        self.rows += x.shape[0]
-        self.active_count += int(active.sum())
-        self.ever_active |= active.any(dim=0)
+        active = (output["features"].detach().cpu() != 0).double()
+        error = (output["reconstruction"].detach().double().cpu() - x) ** 2
+        self.counts += torch.stack([x.new_tensor(x.shape[0]), active.sum(), (x**2).sum(), error.sum()])
+        self.active_rows += active.sum(dim=0)
         self.x_sum += x.sum(dim=0)
-        self.x_sq_sum += float((x**2).sum())
-        self.squared_error += float(((output["reconstruction"].detach().double().cpu() - x) ** 2).sum())
+
+    def sums(self) -> list[torch.Tensor]:
+        return [self.counts, self.active_rows, self.x_sum]
 
     def compute(self) -> dict[str, float]:
-        rows = max(self.rows, 1)
-        variance = self.x_sq_sum - float((self.x_sum**2).sum()) / rows
+        rows, active_count, x_sq_sum, squared_error = self.counts.tolist()
+        rows = max(rows, 1.0)
+        variance = x_sq_sum - float((self.x_sum**2).sum()) / rows
         return {
-            "l0": self.active_count / rows,
-            "fvu": self.squared_error / variance if variance > 0 else float("nan"),
-            "dead_fraction": 1.0 - float(self.ever_active.float().mean()),
+            "l0": active_count / rows,
+            "fvu": squared_error / variance if variance > 0 else float("nan"),
+            "dead_fraction": float((self.active_rows == 0).double().mean()),
         }

@@ -15,6 +15,7 @@ from torch import nn
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.errors import ConfigError
 from vaesae.models.base import Batch, MetricAccumulator, VaesaeModel, check_input_dim
+from vaesae.models.global_batch import standard_normal_like
 from vaesae.registry import register_model
 
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -92,7 +93,7 @@ class VAE(VaesaeModel):
 
     def forward(self, batch: Batch) -> dict[str, Any]:
         mu, logvar = self.posterior(batch)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        z = mu + standard_normal_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         return {**self.decode(z), "mu": mu, "logvar": logvar}
 
     def encode(self, batch: Batch) -> torch.Tensor:
@@ -128,7 +129,7 @@ class VAEQuality(MetricAccumulator):
         self.correct = torch.zeros(len(encoding.categorical), dtype=torch.float64)
         self.mu_sum = torch.zeros(latent_dim, dtype=torch.float64)
         self.mu_sq_sum = torch.zeros(latent_dim, dtype=torch.float64)
-        self.rows = 0
+        self.rows = torch.zeros((), dtype=torch.float64)
 
     def update(self, batch: Batch, output: dict[str, Any]) -> None:
         n_num = len(self.encoding.numerical)
@@ -142,8 +143,11 @@ class VAEQuality(MetricAccumulator):
         self.mu_sq_sum += (mu**2).sum(dim=0)
         self.rows += mu.shape[0]
 
+    def sums(self) -> list[torch.Tensor]:
+        return [self.squared_error, self.correct, self.mu_sum, self.mu_sq_sum, self.rows]
+
     def compute(self) -> dict[str, float]:
-        rows = max(self.rows, 1)
+        rows = max(float(self.rows), 1.0)
         stds = torch.tensor(self.encoding.stds, dtype=torch.float64)
         rmse = (self.squared_error / rows).sqrt() * stds
         metrics = {f"rmse_{c}": float(v) for c, v in zip(self.encoding.numerical, rmse)}

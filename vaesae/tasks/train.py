@@ -11,6 +11,7 @@ from typing import Iterator
 from vaesae.engine.checkpointing import Checkpointing, RunIdentity
 from vaesae.engine.distributed import (
     Ranks, check_batches, data_parallel, interrupt_target, join, launched_ranks, leave, rank_callbacks, rank_shard,
+    rank_sums,
 )
 from vaesae.engine.device_data import place_on_device
 from vaesae.engine.early_stopping import EarlyStopping
@@ -166,11 +167,13 @@ def train(job: Job, ranks: Ranks) -> float | None:
     callbacks += job.hooks.training_callbacks(job, tracking, config_path, checkpoint_dir)
     model.initialize_from_data(train_loader)
     callbacks = rank_callbacks(ranks, callbacks, shared=(EarlyStopping,))
-    trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss)
+    trainer = Trainer(data_parallel(model, ranks, device), optimizer, loss, device, callbacks, val_loss=val_loss,
+                      combine_sums=rank_sums(ranks, device))
     if resume is not None:
         restore_trainer(trainer, resume)
     with resume_hint(job, checkpointing), stop_on_signals(interrupt_target(trainer)):
-        trainer.fit(rank_shard(train_loader, ranks), cfg.train.epochs, val_loader, cfg.val.frequency if cfg.val is not None else 1)
+        val_part = rank_shard(val_loader, ranks) if val_loader is not None else None
+        trainer.fit(rank_shard(train_loader, ranks), cfg.train.epochs, val_part, cfg.val.frequency if cfg.val is not None else 1)
         raise_if_interrupted(trainer)
     if not ranks.is_main:
         return None
