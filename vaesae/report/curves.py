@@ -43,6 +43,8 @@ def draw_panel(axes, run: RunFolder, component: str, best: Row | None, stop: int
         axes.axvline(stop, color=HIGHLIGHT, linestyle=":", linewidth=1.5, label=f"early stop (epoch {stop})")
     if plotted and wants_log_scale(np.concatenate(plotted)):
         axes.set_yscale("log")
+    else:
+        axes.ticklabel_format(axis="y", scilimits=(-3, 4))  # short tick labels, which the fixed left margin holds
     axes.set_title(component)
     axes.set_xlabel("epoch")
     axes.set_ylabel("mean per row (log scale)" if axes.get_yscale() == "log" else "mean per row")
