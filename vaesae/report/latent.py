@@ -144,7 +144,7 @@ def make_room_right(figure, legend) -> None:
     """Narrow the panel so ``legend``, anchored just right of it (x = 1.01 of the panel), fits in the figure."""
     width, left = figure.get_figwidth(), figure.subplotpars.left * figure.get_figwidth()
     legend_width = legend.get_window_extent(figure.canvas.get_renderer()).width / figure.dpi
-    right = (width - legend_width - EM + 0.01 * left) / 1.01
+    right = max((width - legend_width - EM + 0.01 * left) / 1.01, left + width / 3)  # very long labels: the panel keeps a third
     figure.subplots_adjust(right=right / width)
 
 
