@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vaesae.report.canvas import HIGHLIGHT, MUTED, grid_shape, new_figure, save, wants_log_scale
+from vaesae.report.canvas import HIGHLIGHT, MUTED, Margins, grid_shape, panel_grid, save, wants_log_scale
 from vaesae.report.run_folder import Row, RunFolder
 
 FILE = "loss_curves.png"
 TRAIN_COLOR, VAL_COLOR, BEST_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
+MARGINS = Margins(top=4.0, bottom=6.0)  # the suptitle above the titles, the legend under the x labels
 
 
 def loss_components(metrics: list[Row]) -> list[str]:
@@ -42,6 +43,8 @@ def draw_panel(axes, run: RunFolder, component: str, best: Row | None, stop: int
         axes.axvline(stop, color=HIGHLIGHT, linestyle=":", linewidth=1.5, label=f"early stop (epoch {stop})")
     if plotted and wants_log_scale(np.concatenate(plotted)):
         axes.set_yscale("log")
+    else:
+        axes.ticklabel_format(axis="y", scilimits=(-3, 4))  # short tick labels, which the fixed left margin holds
     axes.set_title(component)
     axes.set_xlabel("epoch")
     axes.set_ylabel("mean per row (log scale)" if axes.get_yscale() == "log" else "mean per row")
@@ -53,14 +56,14 @@ def draw_loss_curves(run: RunFolder, folder: Path) -> list[Path]:
     if not components:
         return []
     rows, cols = grid_shape(len(components), 3)
-    figure = new_figure(4.2 * cols, 3.3 * rows + 0.5)
+    figure, panels = panel_grid(4.2 * cols, 3.3 * rows + 0.5, rows, cols, MARGINS)
+    panels = panels.ravel()
     best, stop = run.best(), run.early_stop()
-    panels = figure.subplots(rows, cols, squeeze=False).ravel()
     for axes, component in zip(panels, components):
         draw_panel(axes, run, component, best, stop)
     for axes in panels[len(components):]:
         axes.set_visible(False)
-    figure.legend(handles=panels[0].get_legend_handles_labels()[0], loc="outside lower center", ncols=4)
+    figure.legend(handles=panels[0].get_legend_handles_labels()[0], loc="lower center", bbox_to_anchor=(0.5, 0.01), ncols=4)
     model = (run.config.get("model") or {}).get("class", "model")
     outcome = f"best {run.metric} = {best[run.metric]:.4g} at epoch {int(best['epoch'])}" if best else f"no finite {run.metric}"
     figure.suptitle(f"{model} loss curves, {run.label}: {outcome}", color="black" if best else MUTED)

@@ -9,7 +9,7 @@ import numpy as np
 from vaesae.config.schema import ReportConfig
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.models.vae import ACTIVE_UNIT_THRESHOLD
-from vaesae.report.canvas import HIGHLIGHT, MUTED, new_figure, save
+from vaesae.report.canvas import EM, HIGHLIGHT, MUTED, Margins, panel_grid, save, text_width, under_panel
 from vaesae.report.model_view import ModelView
 
 KL_FILE, PCA_FILE, RECONSTRUCTION_FILE = "vae_latent_kl.png", "vae_latent_pca.png", "vae_reconstruction.png"
@@ -17,6 +17,8 @@ ACTIVE_COLOR = "#1f77b4"
 MAX_POINTS = 10_000
 MAX_LEGEND = 9
 TAB10_GREY = 7
+KL_MARGINS = Margins(top=5.0, wspace=7.0)  # two-line panel titles under the suptitle
+PCA_MARGINS = Margins(top=6.0, left=5.5)  # a two-line suptitle above the panel title
 
 
 @dataclass
@@ -63,8 +65,7 @@ def draw_kl(posterior: Posterior, view: ModelView, folder: Path) -> Path:
     kl, variance, active = posterior.kl_per_dimension, posterior.mu_variance, posterior.active
     dims = np.arange(kl.size)
     colors = np.where(active, ACTIVE_COLOR, MUTED)
-    figure = new_figure(max(9.0, 0.45 * kl.size + 4), 4.0)
-    left, right = figure.subplots(1, 2)
+    figure, ((left, right),) = panel_grid(max(9.0, 0.45 * kl.size + 4), 4.0, 1, 2, KL_MARGINS)
     left.bar(dims, kl, color=colors)
     left.set_title(f"KL per dimension\n(total {kl.sum():.3g} nats)")
     left.set_ylabel("KL to the prior (nats, mean per row)")
@@ -98,8 +99,8 @@ def color_column(encoding: ColumnEncoding, options: ReportConfig) -> str | None:
     return encoding.categorical[0] if encoding.categorical else None
 
 
-def scatter_groups(axes, points: np.ndarray, codes: np.ndarray, labels: list[str], column: str) -> None:
-    """One colour per frequent label (the rest grey), points drawn in random order so no group hides another."""
+def scatter_groups(axes, points: np.ndarray, codes: np.ndarray, labels: list[str], column: str):
+    """One colour per frequent label (the rest grey), points drawn in random order so no group hides another; the legend."""
     import matplotlib
 
     counts = np.bincount(codes, minlength=len(labels))
@@ -115,7 +116,7 @@ def scatter_groups(axes, points: np.ndarray, codes: np.ndarray, labels: list[str
     if rest:
         handles.append(matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=MUTED,
                                                label=f"other ({rest / codes.size:.0%})"))
-    axes.legend(handles=handles, title=column, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=1.5)
+    return axes.legend(handles=handles, title=column, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=1.5)
 
 
 def draw_pca(posterior: Posterior, view: ModelView, options: ReportConfig, folder: Path) -> Path:
@@ -123,13 +124,13 @@ def draw_pca(posterior: Posterior, view: ModelView, options: ReportConfig, folde
     sample = np.random.default_rng(0).permutation(len(projected))[:MAX_POINTS]
     encoding = view.restored.encoding
     column = color_column(encoding, options)
-    figure = new_figure(8.0, 5.6)
-    axes = figure.subplots()
+    figure, ((axes,),) = panel_grid(8.0, 5.6, 1, 1, PCA_MARGINS)
     if column is None:
         axes.scatter(projected[sample, 0], projected[sample, 1], s=6, alpha=0.6, linewidths=0, color=ACTIVE_COLOR)
     else:
         codes = posterior.categorical[sample, encoding.categorical.index(column)]
-        scatter_groups(axes, projected[sample], codes, encoding.labels(column), column)
+        legend = scatter_groups(axes, projected[sample], codes, encoding.labels(column), column)
+        make_room_right(figure, legend)
     axes.set_xlabel(f"PC1 ({share[0]:.0%} of latent variance)")
     axes.set_ylabel(f"PC2 ({share[1]:.0%} of latent variance)")
     shown = f"a random {len(sample):,} of {len(projected):,} rows" if len(sample) < len(projected) else "every row"
@@ -137,6 +138,14 @@ def draw_pca(posterior: Posterior, view: ModelView, options: ReportConfig, folde
     axes.set_title(f"{shown} shown{colored}", fontsize=9)
     figure.suptitle(f"Latent space: posterior means μ on their first two principal components\n({view.describe()})")
     return save(figure, folder / PCA_FILE)
+
+
+def make_room_right(figure, legend) -> None:
+    """Narrow the panel so ``legend``, anchored just right of it (x = 1.01 of the panel), fits in the figure."""
+    width, left = figure.get_figwidth(), figure.subplotpars.left * figure.get_figwidth()
+    legend_width = legend.get_window_extent(figure.canvas.get_renderer()).width / figure.dpi
+    right = max((width - legend_width - EM + 0.01 * left) / 1.01, left + width / 3)  # very long labels: the panel keeps a third
+    figure.subplots_adjust(right=right / width)
 
 
 def majority_share(codes: np.ndarray) -> np.ndarray:
@@ -149,8 +158,10 @@ def draw_reconstruction(posterior: Posterior, view: ModelView, folder: Path) -> 
     panels = [kind for kind, columns in (("numerical", encoding.numerical), ("categorical", encoding.categorical)) if columns]
     if not panels:
         return None
-    figure = new_figure(5.0 * len(panels) + 1, 4.2)
-    for axes, kind in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+    names = [encoding.numerical if kind == "numerical" else encoding.categorical for kind in panels]
+    margins = Margins(left=text_width(names[0]) + 1.5, wspace=text_width(names[-1]) + 2.5, top=4.0, bottom=6.5)
+    figure, grid = panel_grid(5.0 * len(panels) + 1, 4.2, 1, len(panels), margins)
+    for axes, kind in zip(grid[0], panels):
         if kind == "numerical":
             draw_rmse(axes, posterior.quality, encoding)
         else:
@@ -171,7 +182,7 @@ def draw_rmse(axes, quality: dict[str, float], encoding: ColumnEncoding) -> None
     axes.set_xlim(0, max(1.25, float(relative.max()) * 1.35))
     axes.set_xlabel("RMSE in standard deviations of the column (lower is better)")
     axes.set_title("numerical columns (labels: RMSE in original units)")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    axes.legend(frameon=False, **under_panel(axes))
 
 
 def draw_accuracy(axes, quality: dict[str, float], encoding: ColumnEncoding, baseline: np.ndarray) -> None:
@@ -185,7 +196,7 @@ def draw_accuracy(axes, quality: dict[str, float], encoding: ColumnEncoding, bas
     axes.set_xlim(0, 1.12)
     axes.set_xlabel("accuracy (higher is better)")
     axes.set_title("categorical columns")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    axes.legend(frameon=False, **under_panel(axes))
 
 
 def draw_latent_figures(view: ModelView, options: ReportConfig, folder: Path) -> list[Path]:

@@ -10,20 +10,21 @@ from vaesae.engine.callbacks import Callback
 
 log = logging.getLogger("vaesae")
 
-# What drawing a run's pictures imports: matplotlib and its font list are a large part of the drawing time.
+# What drawing a run's pictures imports: matplotlib, its font list and its math-text parser are a large part of the drawing time.
 DRAWING_MODULES = (
     "matplotlib.figure", "matplotlib.backends.backend_agg", "vaesae.report.build", "vaesae.report.curves",
     "vaesae.report.model_view", "vaesae.report.latent", "vaesae.report.features", "vaesae.report.cards",
 )
 
 
-def import_drawing_modules() -> None:
-    """Import the drawing code; a module that fails is reported when drawing imports it again."""
-    for name in DRAWING_MODULES:
-        try:
+def prepare_drawing() -> None:
+    """Import the drawing code and load its font and math-text parser (what fails here fails again, reported, when drawing)."""
+    try:
+        for name in DRAWING_MODULES:
             importlib.import_module(name)
-        except Exception:
-            return
+        importlib.import_module("vaesae.report.canvas").warm_up()
+    except Exception:
+        return
 
 
 class DrawFigures(Callback):
@@ -39,8 +40,8 @@ class DrawFigures(Callback):
         self.preload: threading.Thread | None = None
 
     def on_fit_start(self, trainer) -> None:
-        """Import the drawing code beside the first epochs, so drawing at the end starts at once."""
-        self.preload = threading.Thread(target=import_drawing_modules, name="vaesae-import-drawing", daemon=True)
+        """Prepare the drawing code beside the first epochs, so drawing at the end starts at once."""
+        self.preload = threading.Thread(target=prepare_drawing, name="vaesae-import-drawing", daemon=True)
         self.preload.start()
 
     def on_fit_end(self, trainer) -> None:
