@@ -15,7 +15,6 @@ def test_help_and_cfg_job(cli):
     assert sae.returncode == 0 and "class: SAE" in sae.stdout and "EmbeddingDataLoader" in sae.stdout
 
 
-@pytest.mark.slow
 def test_default_chain_vae_then_sae(cli, workdir):
     assert cli(*FAST_TRAIN).returncode == 0
     run = workdir / "experiments/vae/demo"

@@ -47,7 +47,6 @@ def chain(tmp_path_factory, demo_dir):
     return folder
 
 
-@pytest.mark.slow
 def test_vae_run_leaves_its_pictures(chain):
     figures = chain / "experiments/vae/demo/figures"
     for name in VAE_PICTURES:
@@ -55,7 +54,6 @@ def test_vae_run_leaves_its_pictures(chain):
     assert figure_files(chain / "experiments/vae/demo") == sorted(figures / name for name in VAE_PICTURES)
 
 
-@pytest.mark.slow
 def test_sae_run_leaves_pictures_and_cards_in_the_original_columns(chain):
     figures = chain / "experiments/sae/demo/figures"
     for name in SAE_PICTURES:

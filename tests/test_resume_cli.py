@@ -68,7 +68,6 @@ def interrupt_after_first_epoch(cwd: Path, env: dict[str, str], sig: signal.Sign
     return training
 
 
-@pytest.mark.slow
 def test_sigterm_saves_state_and_the_printed_command_resumes_exactly(tmp_path, env, reference):
     training = interrupt_after_first_epoch(tmp_path, env, signal.SIGTERM)
     resumed = run_cli(*resume_command(training.output), "checkpoint.resume=auto", cwd=tmp_path, env=env)

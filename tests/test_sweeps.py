@@ -43,7 +43,6 @@ def assert_beta_sweep_failed_only_at_abc(result, workdir: Path) -> None:
     assert "1 of 3 job(s) failed: 2_beta-abc" in result.stdout
 
 
-@pytest.mark.slow
 def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
     result = cli("-m", *FAST_TRAIN, "train.loss.params.beta=0.5,1,2")
     assert result.returncode == 0, result.stdout + result.stderr
