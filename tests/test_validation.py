@@ -34,6 +34,14 @@ def problems_of(container: dict) -> list[str]:
     return caught.value.problems
 
 
+def validation_problems(container: dict) -> list[str]:
+    try:
+        validate(container)
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
 def with_change(base: dict, path: str, value) -> dict:
     changed = copy.deepcopy(base)
     *parents, last = path.split(".")
@@ -107,6 +115,21 @@ def test_each_problem_names_its_key(base, path, value, expected):
 ])
 def test_values_that_fit_their_parameter_pass(base, path, value):
     validate(with_change(base, path, value))
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"buffer_rows": 64}, []),
+    ({"buffer_rows": "many"}, ["train.loader_params.buffer_rows: expected int, got 'many'"]),
+    ({"shufle": True}, ["train.loader_params.shufle: not a parameter of ParquetStreamLoader (did you mean 'shuffle'?)"]),
+    ({"shuffle": "yes"}, ["train.loader_params.shuffle: expected bool, got 'yes'"]),
+])
+def test_a_loader_passing_kwargs_to_its_base_is_checked_against_both(base, params, expected):
+    """ParquetStreamLoader declares only buffer_rows and hands the rest to BaseDataLoader."""
+    container = with_change(base, "train.loader_class", "ParquetStreamLoader")
+    container["train"]["loader_params"].update(params)
+    found = [p for p in validation_problems(container) if p.startswith("train.loader_params")]
+    assert [any(fragment in problem for problem in found) for fragment in expected] == [True] * len(expected), found
+    assert bool(found) == bool(expected), found
 
 
 def test_val_metric_without_val_section(base):

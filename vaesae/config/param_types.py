@@ -10,6 +10,7 @@ user's, a tensor) accept any value.
 from __future__ import annotations
 
 import collections.abc
+import inspect
 import types
 import typing
 from typing import Any, Callable, Literal, Union, get_args, get_origin
@@ -18,13 +19,35 @@ SCALARS = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}
 SEQUENCES = {list, tuple, collections.abc.Sequence, collections.abc.MutableSequence}
 
 
+def constructors(target: Callable) -> list[Callable]:
+    """What takes ``target``'s keyword arguments: a function itself; for a class its ``__init__``,
+    then, while an ``__init__`` passes ``**kwargs`` on, the next one up the class's bases."""
+    if not isinstance(target, type):
+        return [target]
+    found = []
+    for cls in target.__mro__:
+        init = vars(cls).get("__init__")
+        if init is None:
+            continue
+        found.append(init)
+        if cls is object or not takes_any_keyword(init):
+            break
+    return found
+
+
+def takes_any_keyword(function: Callable) -> bool:
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+
+
 def parameter_hints(target: Callable) -> dict[str, Any]:
-    """The resolved annotations of ``target``'s parameters (its ``__init__`` for a class); empty if they cannot be resolved."""
-    function = target.__init__ if isinstance(target, type) else target
-    try:
-        return typing.get_type_hints(function)
-    except Exception:
-        return {}
+    """The resolved annotations of ``target``'s parameters (see ``constructors``); empty where they cannot be resolved."""
+    hints: dict[str, Any] = {}
+    for function in reversed(constructors(target)):
+        try:
+            hints.update(typing.get_type_hints(function))
+        except Exception:
+            continue
+    return hints
 
 
 def fits(value: Any, hint: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from vaesae.config.param_types import describe, fits, parameter_hints
+from vaesae.config.param_types import constructors, describe, fits, parameter_hints, takes_any_keyword
 from vaesae.config.schema import MODES, SAVE_STRATEGIES, SPLITS, TASKS, RootConfig
 from vaesae.config.structure import check_structure
 from vaesae.config.tracking_uri import MAX_PREFLIGHT_TIMEOUT_S, ON_UNREACHABLE, uri_problem
@@ -45,11 +45,14 @@ def get(tree: Any, path: str) -> Any:
 
 
 def accepted_params(target: Callable, skip: set[str]) -> set[str] | None:
-    """Keyword names ``target`` accepts (None when it takes ``**kwargs``)."""
-    parameters = inspect.signature(target).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+    """Keyword names ``target`` accepts (None when any keyword reaches a ``**kwargs`` that keeps it)."""
+    functions = constructors(target)
+    if takes_any_keyword(functions[-1]):
         return None
-    return {p.name for p in parameters if p.name not in skip and p.kind is not inspect.Parameter.VAR_POSITIONAL}
+    return {
+        p.name for function in functions for p in inspect.signature(function).parameters.values()
+        if p.name not in skip and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    }
 
 
 def check_params(given: Mapping | None, target: Callable, key: str, skip: set[str], problems: list[str]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -39,24 +39,14 @@ class ParquetStreamLoader(BaseDataLoader):
     reads_folders = True
     reads_arrays = False
 
-    def __init__(
-        self,
-        data_path: str | Path,
-        columns: Mapping[str, list[str]],
-        batch_size: int,
-        shuffle: bool,
-        num_workers: int = 0,
-        num_batches_per_epoch: int | None = None,
-        seed: int = 0,
-        cardinalities: Mapping[str, Mapping[str, int]] | None = None,
-        buffer_rows: int = DEFAULT_BUFFER_ROWS,
-    ):
+    def __init__(self, *args: Any, buffer_rows: int = DEFAULT_BUFFER_ROWS, **kwargs: Any):
+        """``buffer_rows`` bounds the rows held at once; the other parameters are ``BaseDataLoader``'s."""
         if buffer_rows < 1:
             raise ConfigError(f"loader_params.buffer_rows: must be at least 1, got {buffer_rows}")
         self.buffer_rows = buffer_rows
         self.encoding: ColumnEncoding | None = None
         self._checked = False
-        super().__init__(data_path, columns, batch_size, shuffle, num_workers, num_batches_per_epoch, seed, cardinalities)
+        super().__init__(*args, **kwargs)
 
     def _read(self) -> None:
         names = self.columns["numerical"] + self.columns["categorical"] + self.columns["embeddings"]
