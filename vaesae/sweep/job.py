@@ -32,6 +32,7 @@ from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
 from vaesae.engine.run_layout import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
 from vaesae.sweep.folders import swept_values
+from vaesae.sweep.heartbeat import heartbeat, total_wall_time
 from vaesae.sweep.stopping import request_stop, stop_requested, worker_ignores_stop_signals
 from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
@@ -89,7 +90,7 @@ def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
 def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
     """Record how the job ended (its wall time summing every attempt) and refresh the sweep's summary."""
     status.status, status.error = outcome, error
-    status.wall_time_s = round(status.earlier_wall_time_s + time.perf_counter() - started, 3)
+    status.wall_time_s = total_wall_time(status, started)
     write_status(run_dir, status)
     refresh_summary(run_dir.parent)
 
@@ -115,7 +116,8 @@ def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: D
     continue_earlier_attempt(cfg, status)
     started = time.perf_counter()
     try:
-        status.best_value = task()
+        with heartbeat(run_dir, status, started):
+            best_value = task()
     except Interrupted as stop:
         log.error("%s", stop)
         request_stop(run_dir.parent, stop.exit_code)
@@ -129,5 +131,6 @@ def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: D
         status.traceback = traceback.format_exc()
         finish(run_dir, status, FAILED, started, f"{type(error).__name__}: {error}")
     else:
+        status.best_value = best_value
         finish(run_dir, status, COMPLETED, started)
     return JobFailure(run_dir.name, status.error) if status.status == FAILED else status.best_value
