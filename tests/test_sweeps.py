@@ -60,6 +60,16 @@ def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
         assert "job {}: 1 CPU thread(s)".format(row["job"][0]) in (folder / row["job"] / "vaesae.log").read_text()
     table = result.stdout[result.stdout.index(f"sweep {folder.relative_to(workdir)}"):]
     assert table.splitlines()[3].split()[:3] == ["1", rows[0]["job"], "completed"]
+    drawn = sorted(path.parents[1].name for path in folder.glob("*/figures/loss_curves.png"))
+    assert drawn == [rows[0]["job"]] and f"pictures of the best job, {rows[0]['job']}" in result.stdout
+
+
+@pytest.mark.slow
+def test_report_figures_true_on_the_command_line_draws_every_jobs_pictures(cli, workdir):
+    result = cli("-m", *FAST_TRAIN, "hydra/launcher=basic", "train.loss.params.beta=0.5,1", "report.figures=true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = sweep_folder(workdir)
+    assert len(list(folder.glob("*/figures/loss_curves.png"))) == 2 and "pictures of the best job" not in result.stdout
 
 
 def test_failed_jobs_neither_stop_nor_lose_the_others(cli, workdir):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 import traceback
@@ -38,6 +39,8 @@ from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
 
 log = logging.getLogger("vaesae")
+
+PICTURES_OPTION = re.compile(r"^[+~]*report\.figures=")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,14 @@ def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
     log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
 
 
+def leave_pictures_to_the_sweep(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
+    """A sweep job draws no pictures unless the command line sets ``report.figures``: the sweep draws its
+    best job's at the end (``vaesae.report.hydra_callback``), and ``python -m vaesae.report`` any job's."""
+    if any(PICTURES_OPTION.match(arg) for arg in hydra_cfg.overrides.task):
+        return
+    OmegaConf.update(cfg, "report.figures", False, force_add=True)
+
+
 def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
     """A job that a resumed sweep (``checkpoint.resume=auto``) finds completed is not run again."""
     earlier = read_status(run_dir)
@@ -114,6 +125,7 @@ def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: D
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
     status = start_status(cfg, hydra_cfg, run_dir)
     continue_earlier_attempt(cfg, status)
+    leave_pictures_to_the_sweep(cfg, hydra_cfg)
     started = time.perf_counter()
     try:
         with heartbeat(run_dir, status, started):
