@@ -10,6 +10,10 @@ failure into a non-zero exit status at the end. An interrupted job (Ctrl-C,
 SIGTERM) saves its state, is marked ``interrupted`` and stops the whole sweep
 (``vaesae.sweep.stopping``): jobs not yet started do not start.
 
+While it runs, its ``status.json`` keeps its wall time up to date
+(``vaesae.sweep.heartbeat``). It draws no pictures unless the command line
+asks for them: the sweep draws its best job's when it ends.
+
 A job that starts in a folder an earlier attempt of it left (a Slurm requeue
 after preemption or time-out, a Ray retry) continues that attempt's training
 rather than starting over.
