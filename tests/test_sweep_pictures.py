@@ -63,3 +63,13 @@ def test_three_or_more_parameters_add_a_parallel_coordinates_view():
     titles = [axes.get_title() for axes in figure.axes]
     assert any(title.startswith("all parameters at once") for title in titles)
     assert sum(1 for axes in figure.axes if axes.get_xlabel() in PARAMETERS) == 3
+
+
+def test_jobs_sharing_a_grid_level_are_spread_apart_and_free_values_stay_where_they_are():
+    from vaesae.report.sweep import positions
+
+    x, labels = positions(pd.Series([4, 8, 4, 8, 4, 8]))
+    assert labels == ["4", "8"] and len(np.unique(np.round(x, 6))) == 6 and np.all(np.abs(x - np.round(x)) < 0.2)
+    free = np.geomspace(0.1, 4.0, 6)
+    x, labels = positions(pd.Series(free))
+    assert labels is None and np.allclose(x, free)

@@ -179,3 +179,57 @@ def test_ctrl_c_then_the_same_command_with_resume_auto_equals_an_uninterrupted_s
             assert_same_weights(sweep / job / name, finished / job / name)
     assert float(rows["0_beta-0.5"]["wall_time_s"]) > float(json.loads(
         (sweep / "0_beta-0.5/status.json").read_text())["earlier_wall_time_s"])
+
+
+SUBMITIT_SWEEP = ("-m", "hydra/launcher=vaesae_submitit_local", *SWEEP[1:-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, whom", [(signal.SIGINT, "process group"), (signal.SIGINT, "main process"),
+                                       (signal.SIGTERM, "process group"), (signal.SIGTERM, "main process")])
+def test_a_stopped_submitit_local_sweep_saves_its_jobs_and_the_same_command_completes_it(tmp_path, env, finished,
+                                                                                           sig, whom):
+    out = tmp_path / "sweep.out"
+    with out.open("w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "vaesae", *SUBMITIT_SWEEP], cwd=tmp_path, env=env,
+                                   stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_first_epoch(tmp_path, process)
+    os.killpg(process.pid, sig) if whom == "process group" else process.send_signal(sig)
+    assert process.wait(timeout=300) == 128 + sig
+    output = out.read_text()
+    (sweep,) = sweeps_of(tmp_path)
+    states = {row["status"] for row in summary(sweep).values()}
+    assert "Traceback" not in output and "interrupted" in states and states <= {"interrupted", "not started", "completed"}
+    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
+    assert command == "python -m vaesae " + " ".join(SUBMITIT_SWEEP) + " checkpoint.resume=auto"
+
+    resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sweeps_of(tmp_path) == [sweep]
+    assert all(row["status"] == "completed" for row in summary(sweep).values())
+    for job in JOBS:
+        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)
+
+
+@pytest.mark.slow
+def test_wall_time_sums_every_attempt_including_one_killed_with_sigkill(tmp_path, env):
+    args = ("-m", "hydra/launcher=basic", "train.epochs=8", "experiment.device=cpu", "train.loss.params.beta=0.5,1")
+    with (tmp_path / "sweep.out").open("w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "vaesae", *args], cwd=tmp_path, env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    status_file = tmp_path / "experiments/vae/demo/sweeps"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not [s for s in status_file.glob("*/0_beta-0.5/status.json")
+                                               if json.loads(s.read_text())["wall_time_s"]]:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    (sweep,) = sweeps_of(tmp_path)
+    killed = json.loads((sweep / "0_beta-0.5/status.json").read_text())
+    assert killed["status"] == "running" and killed["wall_time_s"] > 0
+
+    resumed = run_cli(*args, "checkpoint.resume=auto", cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    status = json.loads((sweep / "0_beta-0.5/status.json").read_text())
+    assert status["attempt"] == 2 and status["earlier_wall_time_s"] == killed["wall_time_s"]
+    assert float(summary(sweep)["0_beta-0.5"]["wall_time_s"]) > killed["wall_time_s"]

@@ -60,6 +60,16 @@ def test_beta_sweep_runs_in_parallel_with_a_summary(cli, workdir):
         assert "job {}: 1 CPU thread(s)".format(row["job"][0]) in (folder / row["job"] / "vaesae.log").read_text()
     table = result.stdout[result.stdout.index(f"sweep {folder.relative_to(workdir)}"):]
     assert table.splitlines()[3].split()[:3] == ["1", rows[0]["job"], "completed"]
+    drawn = sorted(path.parents[1].name for path in folder.glob("*/figures/loss_curves.png"))
+    assert drawn == [rows[0]["job"]] and f"pictures of the best job, {rows[0]['job']}" in result.stdout
+
+
+@pytest.mark.slow
+def test_report_figures_true_on_the_command_line_draws_every_jobs_pictures(cli, workdir):
+    result = cli("-m", *FAST_TRAIN, "hydra/launcher=basic", "train.loss.params.beta=0.5,1", "report.figures=true")
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = sweep_folder(workdir)
+    assert len(list(folder.glob("*/figures/loss_curves.png"))) == 2 and "pictures of the best job" not in result.stdout
 
 
 @pytest.mark.slow
@@ -124,6 +134,44 @@ def test_optuna_search_returns_the_best_parameters(cli, workdir):
     assert set(found["best_params"]) == {"train.loss.params.beta", "model.params.latent_dim"}
     best_overrides = rows[0]["overrides"].split()
     assert f"model.params.latent_dim={found['best_params']['model.params.latent_dim']}" in best_overrides
+
+
+@pytest.mark.slow
+def test_a_stopped_seeded_optuna_search_continues_trial_by_trial_with_the_same_command(cli, workdir):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the optuna extra")
+    args = ("-m", "--config-dir", str(OPTUNA_CONFIGS), "hydra/sweeper=vaesae_optuna", "hydra.sweeper.n_trials=4",
+            "train.epochs=4", "experiment.device=cpu", "checkpoint.metric=val_elbo")
+    process = subprocess.Popen([sys.executable, "-m", "vaesae", *args], cwd=workdir, env=cli_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    second_batch = "experiments/vae/demo/sweeps/*/[23]_*/metrics.jsonl"  # a first batch all stopped leaves no best trial
+    while time.monotonic() < deadline and not any(p.read_text().strip() for p in workdir.glob(second_batch)):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=300) == 130
+    folder = sweep_folder(workdir)
+    first = {row["job"]: row["status"] for row in summary(folder)}
+    assert "interrupted" in first.values()
+
+    result = cli(*args, "checkpoint.resume=auto")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "with sampler seed 0: it asks its trials again in the same order" in result.stdout
+    rows = {row["job"]: row["status"] for row in summary(sweep_folder(workdir))}
+    assert len(rows) == 4 and set(rows.values()) == {"completed"} and set(first) <= set(rows)
+    for job, state in first.items():
+        skipped = f"job {job} completed in an earlier attempt; skipped" in result.stdout
+        assert skipped == (state == "completed")
+
+
+def test_continuing_a_search_without_a_sampler_seed_warns_that_it_picks_new_trials(tmp_path, caplog):
+    from omegaconf import OmegaConf
+
+    from vaesae.sweep.continued_search import note_continued_search
+
+    config = OmegaConf.create({"hydra": {"sweeper": {"_target_": "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper",
+                                                     "sampler": {"seed": None}}}})
+    note_continued_search(config, tmp_path)
+    assert "without a sampler seed (hydra.sweeper.sampler.seed): it picks new trials in new job folders" in caplog.text
 
 
 @pytest.mark.slow

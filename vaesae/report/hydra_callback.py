@@ -1,4 +1,4 @@
-"""The Hydra callback that draws a sweep's summary picture once all its jobs have returned."""
+"""The Hydra callback that draws a sweep's summary picture and its best job's pictures once all its jobs have returned."""
 from __future__ import annotations
 
 import logging
@@ -28,3 +28,16 @@ class SweepFigures(Callback):
         if job_folders(sweep_dir):
             report = report_sweep(sweep_dir)
             log.info("sweep pictures: %s", ", ".join(str(path) for path in report.files) or "none")
+            draw_best_job(sweep_dir)
+
+
+def draw_best_job(sweep_dir: Path) -> None:
+    """The pictures of the sweep's best job, which its jobs leave to the sweep (``vaesae.sweep.job``)."""
+    from vaesae.engine.run_layout import best_job
+    from vaesae.report.build import FIGURES_DIR, report_run
+
+    best = best_job(sweep_dir)
+    if best is None or (best.folder / FIGURES_DIR).is_dir():
+        return
+    report = report_run(best.folder)
+    log.info("pictures of the best job, %s: %d file(s) in %s", best.folder.name, len(report.files), best.folder / FIGURES_DIR)

@@ -33,6 +33,7 @@ RESULTS_FILE = "sweep_results.csv"
 FIXED_COLUMNS = ("job", "status", "metric", "mode", "best_value", "best_epoch")
 POINT_COLOR = "#1f77b4"
 CATEGORY_SPREAD = 0.18
+GRID_LEVELS = 8
 LABEL_WIDTH = 110
 
 
@@ -83,19 +84,30 @@ def as_numbers(values: pd.Series) -> np.ndarray | None:
 
 
 def positions(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
-    """x positions of a parameter's values: the numbers themselves, or category indices spread a little
-    so that jobs sharing a value do not hide each other; with the category labels."""
+    """x positions of a parameter's values, with the labels of its levels when it has levels.
+
+    Numbers that vary freely (a search's ``interval``) are placed as they are. Categories, and
+    numbers taken from a few levels that jobs share (a grid, a search's ``choice``), sit at evenly
+    spaced levels with jobs of the same level spread a little, so that none hides another.
+    """
     numbers = as_numbers(values)
-    if numbers is not None:
+    if numbers is not None and not is_grid(numbers):
         return numbers, None
-    labels = sorted(values.astype(str).unique())
-    index = values.astype(str).map(labels.index).to_numpy(dtype=float)
+    keys = list(numbers) if numbers is not None else list(values.astype(str))
+    levels = sorted(set(keys))
+    index = np.array([levels.index(key) for key in keys], dtype=float)
     spread = np.zeros_like(index)
     for value in np.unique(index):
         same = np.flatnonzero(index == value)
         if len(same) > 1:
             spread[same] = np.linspace(-CATEGORY_SPREAD, CATEGORY_SPREAD, len(same))
-    return index + spread, labels
+    return index + spread, [short(level) if numbers is None else f"{level:g}" for level in levels]
+
+
+def is_grid(numbers: np.ndarray) -> bool:
+    """Whether jobs share a few levels of the parameter rather than each taking its own value."""
+    levels = len(np.unique(numbers))
+    return levels <= GRID_LEVELS and levels < len(numbers)
 
 
 def draw_parameter(axes, done: pd.DataFrame, key: str, best: np.ndarray, connect: bool) -> None:

@@ -18,6 +18,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from vaesae.engine.run_layout import read_plan
+from vaesae.sweep.continued_search import note_continued_search
 from vaesae.sweep.metric_check import warn_if_incomparable
 from vaesae.sweep.plan import write_plan
 from vaesae.sweep.stopping import SweepStopper
@@ -52,6 +53,8 @@ class SweepSummary(Callback):
         if is_dry_run(config):
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
+        if read_plan(sweep_dir):
+            note_continued_search(config, sweep_dir)
         write_plan(config)
         warn_if_incomparable(config)
         _stopper[:] = [SweepStopper(sweep_dir)]

@@ -10,6 +10,10 @@ failure into a non-zero exit status at the end. An interrupted job (Ctrl-C,
 SIGTERM) saves its state, is marked ``interrupted`` and stops the whole sweep
 (``vaesae.sweep.stopping``): jobs not yet started do not start.
 
+While it runs, its ``status.json`` keeps its wall time up to date
+(``vaesae.sweep.heartbeat``). It draws no pictures unless the command line
+asks for them: the sweep draws its best job's when it ends.
+
 A job that starts in a folder an earlier attempt of it left (a Slurm requeue
 after preemption or time-out, a Ray retry) continues that attempt's training
 rather than starting over.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 import traceback
@@ -32,11 +37,14 @@ from vaesae.errors import Interrupted, VaesaeError
 from vaesae.sweep.resources import share_cpus
 from vaesae.engine.run_layout import COMPLETED, FAILED, INTERRUPTED, JobStatus, read_status, write_status
 from vaesae.sweep.folders import swept_values
+from vaesae.sweep.heartbeat import heartbeat, total_wall_time
 from vaesae.sweep.stopping import request_stop, stop_requested, worker_ignores_stop_signals
 from vaesae.sweep.summary import refresh_summary
 from vaesae.tasks.resume import AUTO
 
 log = logging.getLogger("vaesae")
+
+PICTURES_OPTION = re.compile(r"^[+~]*report\.figures=")
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,14 @@ def continue_earlier_attempt(cfg: DictConfig, status: JobStatus) -> None:
     log.info("attempt %d of job %s: continuing from its newest checkpoint", status.attempt, status.folder)
 
 
+def leave_pictures_to_the_sweep(cfg: DictConfig, hydra_cfg: DictConfig) -> None:
+    """A sweep job draws no pictures unless the command line sets ``report.figures``: the sweep draws its
+    best job's at the end (``vaesae.report.hydra_callback``), and ``python -m vaesae.report`` any job's."""
+    if any(PICTURES_OPTION.match(arg) for arg in hydra_cfg.overrides.task):
+        return
+    OmegaConf.update(cfg, "report.figures", False, force_add=True)
+
+
 def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
     """A job that a resumed sweep (``checkpoint.resume=auto``) finds completed is not run again."""
     earlier = read_status(run_dir)
@@ -89,7 +105,7 @@ def finished_earlier(cfg: DictConfig, run_dir: Path) -> JobStatus | None:
 def finish(run_dir: Path, status: JobStatus, outcome: str, started: float, error: str | None = None) -> None:
     """Record how the job ended (its wall time summing every attempt) and refresh the sweep's summary."""
     status.status, status.error = outcome, error
-    status.wall_time_s = round(status.earlier_wall_time_s + time.perf_counter() - started, 3)
+    status.wall_time_s = total_wall_time(status, started)
     write_status(run_dir, status)
     refresh_summary(run_dir.parent)
 
@@ -113,9 +129,11 @@ def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: D
         log.info("job %s: %d CPU thread(s)", hydra_cfg.job.num, cpus)
     status = start_status(cfg, hydra_cfg, run_dir)
     continue_earlier_attempt(cfg, status)
+    leave_pictures_to_the_sweep(cfg, hydra_cfg)
     started = time.perf_counter()
     try:
-        status.best_value = task()
+        with heartbeat(run_dir, status, started):
+            best_value = task()
     except Interrupted as stop:
         log.error("%s", stop)
         request_stop(run_dir.parent, stop.exit_code)
@@ -129,5 +147,6 @@ def run_recorded(task: Callable[[], float | None], cfg: DictConfig, hydra_cfg: D
         status.traceback = traceback.format_exc()
         finish(run_dir, status, FAILED, started, f"{type(error).__name__}: {error}")
     else:
+        status.best_value = best_value
         finish(run_dir, status, COMPLETED, started)
     return JobFailure(run_dir.name, status.error) if status.status == FAILED else status.best_value

@@ -26,10 +26,10 @@ from vaesae.config.overrides import as_typed
 from vaesae.config.redact import redacted_overrides
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.engine.run_layout import COMPLETED, SWEEP_PLAN, read_plan, sweep_records
+from vaesae.sweep.continued_search import BASIC_SWEEPER
 from vaesae.sweep.folders import job_folder_name, swept_values
 from vaesae.sweep.settings import RESUME_OPTION, sweep_signature
 
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 INJECTED = re.compile(
     r"^\+*hydra\.callbacks\.vaesae_|\$\{vaesae_|^hydra/launcher=vaesae_joblib$"
     r"|^hydra\.(run\.dir|output_subdir|job\.name|job\.chdir|job\.config\.override_dirname\.exclude_keys)="
