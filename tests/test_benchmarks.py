@@ -75,3 +75,14 @@ def test_tvae_side_by_side_runs():
     assert result.returncode == 0, result.stderr
     assert "cold process to saved model, 2,400 rows, 11 epochs" in result.stdout
     assert "held-out accuracy merchant_id" in result.stdout and "held-out rmse distance_km" in result.stdout
+
+
+@pytest.mark.slow
+def test_first_command_benchmark_times_the_readme_command_and_its_pictures():
+    result = subprocess.run([sys.executable, "-m", "benchmarks.first_command", "--repeats", "1"], cwd=REPO,
+                            env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("| 1 |")]
+    whole, training, pictures, share = (float(cell.split()[0].rstrip("%")) for cell in row.strip("|").split("|")[1:])
+    assert 0 < training < whole and 0 < pictures < whole
+    assert share == pytest.approx(100 * pictures / whole, abs=0.2)
