@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -142,26 +143,51 @@ def test_preflight_timeout_must_be_positive(project, monkeypatch):
 
 
 LONG_EPOCHS = 40
-OUTAGE_S = 8
+
+
+class OutputWatch:
+    """A process's output lines, collected by a thread, so a test can act the moment a line appears."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        threading.Thread(target=self._collect, args=(process.stdout,), daemon=True).start()
+
+    def _collect(self, stream) -> None:
+        for line in stream:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout_s: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: any(text in line for line in self.lines), timeout_s)
+
+    def text(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
 
 
 @pytest.mark.slow
 def test_a_server_that_dies_mid_run_and_comes_back(mlflow_server, project):
-    """An outage longer than MLflow's bounded retries: one warning, training goes on untracked, and the
-    run is closed FINISHED once the server is back (its metrics stop where the outage began)."""
+    """An outage that lasts until MLflow's bounded retries give up: one warning, training goes on
+    untracked, and the run is closed FINISHED once the server is back (its metrics stop where the
+    outage began). The server comes back as soon as the warning is out, while training still runs."""
     proxy = TcpProxy(int(mlflow_server.uri.rsplit(":", 1)[1]))
     write_mlflow_option(project, "proxied", tracking_uri=f"http://127.0.0.1:{proxy.port}", experiment_name="comes-back")
     env = cli_env(VAESAE_DEMO_DIR=str(project / "data"), **mlflow_server.credentials_env())
     command = [sys.executable, "-m", "vaesae", "--config-dir", "conf", "+tracking=proxied", f"train.epochs={LONG_EPOCHS}",
                "++report.figures=false", *QUICK]
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watch = OutputWatch(process)
     try:
         with env_vars(mlflow_server.credentials_env()):
             wait_for_first_metric(mlflow_server.uri, "comes-back", process)
             proxy.cut()
-            time.sleep(OUTAGE_S)
+            assert watch.wait_for("][WARNING]", timeout_s=120), watch.text()
             proxy.restore()
-            output, _ = process.communicate(timeout=600)
+            process.wait(timeout=600)
+            output = watch.text()
             found = runs(mlflow_server.uri, "comes-back")
             history = client(mlflow_server.uri).get_metric_history(found[0].info.run_id, "train_loss")
     finally:
