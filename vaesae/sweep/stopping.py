@@ -94,7 +94,12 @@ class SweepStopper:
 
 @contextmanager
 def worker_ignores_stop_signals() -> Iterator[None]:
-    """In a launcher's worker process, SIGINT / SIGTERM do nothing except where training handles them."""
+    """In a launcher's worker process, SIGINT / SIGTERM do nothing except where training handles them.
+
+    SIGINT stays ignored after the job: a terminal's Ctrl-C reaches the whole
+    process group, and a worker idle between jobs would otherwise die of it with
+    a traceback, while the main process already stops the sweep.
+    """
     in_worker = os.environ.get(MAIN_PID) not in (None, str(os.getpid()))
     if not in_worker or threading.current_thread() is not threading.main_thread():
         yield
@@ -104,4 +109,5 @@ def worker_ignores_stop_signals() -> Iterator[None]:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            if sig != signal.SIGINT:
+                signal.signal(sig, handler)
