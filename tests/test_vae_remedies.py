@@ -48,18 +48,24 @@ def test_calibrated_term_is_the_gaussian_log_likelihood_at_the_best_variance():
     assert plain["numerical_loss"].item() == pytest.approx((4.0 + 0.01 + 0.01) / 2)
 
 
-def test_kl_warmup_is_on_by_default_and_free_bits_only_change_the_minimised_loss():
+def warmup_loss_and_gradient(loss: VAELoss, epoch: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    mu = torch.tensor([[0.1, 2.0], [-0.1, 2.0]], requires_grad=True)  # KL 0.005 and 2.0 nats
+    loss.set_epoch(epoch)
+    result = loss({}, {"real": torch.zeros(2, 0), "logits": [], "mu": mu, "logvar": torch.zeros(2, 2)})
+    result["loss"].backward()
+    return result, mu.grad
+
+
+def test_kl_warmup_is_on_by_default_and_weighs_the_gradient_not_the_reported_loss():
     loss = VAELoss()
-    mu = torch.tensor([[0.1, 2.0], [-0.1, 2.0]])
-    output = {"real": torch.zeros(2, 0), "logits": [], "mu": mu, "logvar": torch.zeros(2, 2)}
-    loss.set_epoch(1)
-    first = loss({}, output)
-    kl_dims = 0.5 * (mu**2).mean(0)  # 0.005 and 2.0 nats
-    assert first["kl_loss"].item() == pytest.approx(kl_dims.sum().item())
+    first, first_gradient = warmup_loss_and_gradient(loss, 1)
+    assert first["kl_loss"].item() == pytest.approx(0.005 + 2.0)
     assert first["elbo"].item() == pytest.approx(first["kl_loss"].item())
-    assert first["loss"].item() == pytest.approx((loss.free_bits + 2.0) / loss.kl_warmup_epochs)
-    loss.set_epoch(loss.kl_warmup_epochs)
-    assert loss({}, output)["loss"].item() == pytest.approx(loss.free_bits + 2.0)
+    assert first["loss"].item() == pytest.approx(loss.free_bits + 2.0)  # free bits only change the minimised loss
+    warm, warm_gradient = warmup_loss_and_gradient(loss, loss.kl_warmup_epochs)
+    assert warm["loss"].item() == first["loss"].item()  # comparable across epochs, warm-up or not
+    assert torch.allclose(first_gradient * loss.kl_warmup_epochs, warm_gradient)
+    assert warm_gradient[:, 1].abs().sum() > 0
 
 
 def test_negative_remedy_settings_name_the_key():

@@ -52,7 +52,9 @@ def batch_means(batch: Batch, output: dict[str, Any]) -> tuple[torch.Tensor, tor
 
 @register_loss("VAELoss")
 class VAELoss(VaesaeLoss):
-    """``loss = reconstruction_weight * reconstruction + beta * warmup * max(kl_d, free_bits)`` summed over latent dims.
+    """``loss = reconstruction_weight * reconstruction + beta * max(kl_d, free_bits)`` summed over latent dims.
+
+    Its gradient is taken with the KL weight ``beta * warmup`` (see ``kl_warmup_epochs``).
 
     ``reconstruction`` (``reconstruction_loss``) is ``numerical_loss`` (see
     ``numerical_term``; ``calibrated_variance: true`` by default makes it a
@@ -62,7 +64,10 @@ class VAELoss(VaesaeLoss):
 
     * ``kl_warmup_epochs: N``: the KL weight rises linearly from 1/N to 1 over the
       first N training epochs, so the decoder learns to use the code before the
-      KL term pushes the code towards the prior;
+      KL term pushes the code towards the prior. Only the gradient is warmed up:
+      the reported ``loss`` is always the objective at the full KL weight, so a
+      warm-up epoch's ``train_loss`` compares with later epochs' and with
+      ``val_loss`` (a best checkpoint by ``train_loss`` is not an early warm-up epoch);
     * ``free_bits: λ``: each latent dimension's KL (averaged over the batch) below
       λ nats costs nothing, so using a dimension is free up to λ nats.
 
@@ -104,7 +109,9 @@ class VAELoss(VaesaeLoss):
         reconstruction = numerical + categorical
         kl = kl_dims.sum()
         penalty = kl_dims.clamp_min(self.free_bits).sum()
-        total = self.reconstruction_weight * reconstruction + self.beta * self.warmup * penalty
+        objective = self.reconstruction_weight * reconstruction + self.beta * penalty
+        warmed_up = objective - self.beta * (1.0 - self.warmup) * penalty
+        total = objective.detach() + (warmed_up - warmed_up.detach())
         return {
             "loss": total,
             "reconstruction_loss": reconstruction,
