@@ -15,6 +15,7 @@ from vaesae.sweep.folders import job_folder_name, swept_values
 from vaesae.sweep.job import continue_earlier_attempt
 from vaesae.sweep.resources import cap_loader_workers, cpu_share, share_cpus
 from vaesae.sweep.settings import fixed_keys, sweep_settings
+from vaesae.sweep.stopping import IGNORE_SIGINT, SUBMITIT_LOCAL, submitit_controllers_ignore_sigint
 from vaesae.engine.run_layout import COMPLETED, FAILED, JobStatus, write_status
 from vaesae.sweep.summary import collect, format_table, write_csv
 
@@ -58,6 +59,19 @@ def test_launcher_default_gives_way_to_the_users_choice(tmp_path):
     assert "hydra/launcher=basic" in chosen and "hydra/launcher=vaesae_joblib" not in chosen
     (tmp_path / "mine.yaml").write_text("defaults:\n  - override hydra/launcher: vaesae_ray\n")
     assert "hydra/launcher=vaesae_joblib" not in prepare_args(["--config-dir", str(tmp_path), "--config-name", "mine"])
+
+
+@pytest.mark.parametrize("launcher,setup", [
+    ({"_target_": SUBMITIT_LOCAL}, [IGNORE_SIGINT]),
+    ({"_target_": SUBMITIT_LOCAL, "setup": ["export A=1"]}, ["export A=1", IGNORE_SIGINT]),
+    ({"_target_": SUBMITIT_LOCAL, "setup": [IGNORE_SIGINT]}, [IGNORE_SIGINT]),
+    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"}, None),
+])
+def test_submitit_local_controllers_start_with_sigint_ignored(launcher, setup):
+    config = OmegaConf.create({"hydra": {"launcher": launcher}})
+    OmegaConf.set_struct(config, True)
+    submitit_controllers_ignore_sigint(config)
+    assert OmegaConf.to_container(config.hydra.launcher).get("setup") == setup
 
 
 @pytest.mark.parametrize("launcher,cores,share", [

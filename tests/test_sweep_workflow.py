@@ -181,17 +181,23 @@ def test_ctrl_c_then_the_same_command_with_resume_auto_equals_an_uninterrupted_s
         (sweep / "0_beta-0.5/status.json").read_text())["earlier_wall_time_s"])
 
 
-SUBMITIT_SWEEP = ("-m", "hydra/launcher=vaesae_submitit_local", *SWEEP[1:-1])
+SUBMITIT_SWEEPS = {  # Hydra's own preset gets the others' CPU share: the jobs' results are compared with theirs
+    "vaesae_submitit_local": ("-m", "hydra/launcher=vaesae_submitit_local", *SWEEP[1:-1]),
+    "submitit_local": ("-m", "hydra/launcher=submitit_local", "hydra.launcher.cpus_per_task=1", *SWEEP[1:-1]),
+}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig, whom", [(signal.SIGINT, "process group"), (signal.SIGINT, "main process"),
-                                       (signal.SIGTERM, "process group"), (signal.SIGTERM, "main process")])
+@pytest.mark.parametrize("launcher, sig, whom", [
+    ("vaesae_submitit_local", signal.SIGINT, "process group"), ("vaesae_submitit_local", signal.SIGINT, "main process"),
+    ("vaesae_submitit_local", signal.SIGTERM, "process group"), ("vaesae_submitit_local", signal.SIGTERM, "main process"),
+    ("submitit_local", signal.SIGINT, "process group")])
 def test_a_stopped_submitit_local_sweep_saves_its_jobs_and_the_same_command_completes_it(tmp_path, env, finished,
-                                                                                           sig, whom):
+                                                                                           launcher, sig, whom):
+    sweep_args = SUBMITIT_SWEEPS[launcher]
     out = tmp_path / "sweep.out"
     with out.open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "vaesae", *SUBMITIT_SWEEP], cwd=tmp_path, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "vaesae", *sweep_args], cwd=tmp_path, env=env,
                                    stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_first_epoch(tmp_path, process)
     os.killpg(process.pid, sig) if whom == "process group" else process.send_signal(sig)
@@ -201,7 +207,7 @@ def test_a_stopped_submitit_local_sweep_saves_its_jobs_and_the_same_command_comp
     states = {row["status"] for row in summary(sweep).values()}
     assert "Traceback" not in output and "interrupted" in states and states <= {"interrupted", "not started", "completed"}
     command = output.split("continue this sweep with: ")[-1].splitlines()[0]
-    assert command == "python -m vaesae " + " ".join(SUBMITIT_SWEEP) + " checkpoint.resume=auto"
+    assert command == "python -m vaesae " + " ".join(sweep_args) + " checkpoint.resume=auto"
 
     resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr

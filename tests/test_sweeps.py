@@ -163,6 +163,35 @@ def test_a_stopped_seeded_optuna_search_continues_trial_by_trial_with_the_same_c
         assert skipped == (state == "completed")
 
 
+@pytest.mark.slow
+def test_a_search_stopped_before_any_trial_completed_ends_as_a_stop_and_its_command_finishes_it(cli, workdir):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="needs the optuna extra")
+    args = ("-m", "--config-dir", str(OPTUNA_CONFIGS), "hydra/sweeper=vaesae_optuna", "hydra.sweeper.n_trials=4",
+            "train.epochs=100", "experiment.device=cpu", "checkpoint.metric=val_elbo")
+    out = workdir / "search.out"
+    with out.open("w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "vaesae", *args], cwd=workdir, env=cli_env(),
+                                   stdout=handle, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    first_batch = "experiments/vae/demo/sweeps/*/*/metrics.jsonl"
+    while time.monotonic() < deadline and not any(p.read_text().strip() for p in workdir.glob(first_batch)):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=300) == 130, out.read_text()
+    output = out.read_text()
+    assert "Traceback" not in output and "continue this sweep with:" in output
+    folder = sweep_folder(workdir)
+    states = {row["job"]: row["status"] for row in summary(folder)}
+    assert "interrupted" in states.values() and "completed" not in states.values()
+    assert all((job.parent / "status.json").is_file() for job in folder.glob("*/.hydra"))
+
+    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
+    result = cli(*command.split()[3:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = summary(sweep_folder(workdir))
+    assert len(rows) == 4 and all(row["status"] == "completed" for row in rows)
+
+
 def test_continuing_a_search_without_a_sampler_seed_warns_that_it_picks_new_trials(tmp_path, caplog):
     from omegaconf import OmegaConf
 

@@ -9,7 +9,9 @@ stops as a single interrupted run does (saving its state) and is marked
 ``not started``. Launcher worker processes ignore the signals outside the
 training loop, so the repeated signal never kills one while it starts or
 saves. A job interrupted on its own (a signal sent to it alone, or the basic
-launcher running it in the main process) records the stop too.
+launcher running it in the main process) records the stop too. submitit's
+local launcher starts each job under a controller process, which is started
+with SIGINT ignored (``submitit_controllers_ignore_sigint``).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from omegaconf import DictConfig, open_dict
+
 from vaesae.engine.checkpoint_io import atomic_write_bytes
 from vaesae.engine.run_layout import RUNNING, STATUS, process_alive, read_status
 
@@ -28,6 +32,8 @@ STOP_FILE = ".stopping"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAIN_PID = "VAESAE_SWEEP_MAIN_PID"
 RESEND_EVERY_S = 1.0
+SUBMITIT_LOCAL = "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher"
+IGNORE_SIGINT = "trap '' INT"
 
 
 def request_stop(sweep_dir: Path, exit_code: int) -> None:
@@ -90,6 +96,26 @@ class SweepStopper:
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
         return stop_requested(self.sweep_dir)
+
+
+def submitit_controllers_ignore_sigint(config: DictConfig) -> None:
+    """Add ``trap '' INT`` to the ``setup`` of submitit's local launcher, unless it is there already.
+
+    submitit starts a controller process per job in the terminal's process
+    group; on a Ctrl-C there it kills its job a second later, before the job
+    has saved its state. The ``setup`` lines run in the controller's shell, so
+    the controller and its job start with SIGINT ignored, and the job stops on
+    the signal the main process passes on (SIGTERM the controllers pass on
+    themselves). The ``vaesae_submitit_local`` preset has the line; Hydra's own
+    ``submitit_local`` launcher does not. Called before Hydra instantiates the
+    launcher from ``config``.
+    """
+    launcher = config.hydra.launcher
+    setup = list(launcher.get("setup") or [])
+    if launcher.get("_target_") != SUBMITIT_LOCAL or IGNORE_SIGINT in setup:
+        return
+    with open_dict(launcher):
+        launcher.setup = [*setup, IGNORE_SIGINT]
 
 
 @contextmanager
