@@ -18,7 +18,8 @@ import pytest
 from tests.cli_process import assert_same_weights, metrics_without_timing
 from tests.conftest import cli_env, run_cli
 
-SWEEP = ("-m", "train.epochs=3", "experiment.device=cpu", "train.loss.params.beta=0.5,1,2", "hydra.launcher.n_jobs=2")
+# Enough epochs that a job is still training when the stop reaches it, a few milliseconds after its first epoch
+SWEEP = ("-m", "train.epochs=12", "experiment.device=cpu", "train.loss.params.beta=0.5,1,2", "hydra.launcher.n_jobs=2")
 JOBS = ["0_beta-0.5", "1_beta-1", "2_beta-2"]
 
 
@@ -126,7 +127,8 @@ def test_a_metrics_line_cut_short_and_a_vanished_job_are_read_truly(tmp_path, fi
     from vaesae.sweep.summary import collect, format_table
 
     rows = {row.folder.name: row for row in collect(sweep)}
-    assert rows["1_beta-1"].result.epochs == 2 and rows["2_beta-2"].state == "interrupted"
+    epochs = len((finished / "1_beta-1/metrics.jsonl").read_text().splitlines())
+    assert rows["1_beta-1"].result.epochs == epochs - 1 and rows["2_beta-2"].state == "interrupted"
     assert "continue this sweep with: python -m vaesae -m" in format_table(list(rows.values()), sweep)
 
 
