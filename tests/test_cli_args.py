@@ -69,3 +69,22 @@ def test_rerun_command_drops_the_added_prefix_and_resume_options():
         "mode": None,
     })
     assert rerun_command(hydra_cfg) == "python -m vaesae train.epochs=5 +tracking=local model=sae"
+
+
+STORE_COPY = """
+import copy, sys
+from hydra.core.config_store import ConfigStore
+from vaesae.cli_args import share_config_store_for_help
+share_config_store_for_help(sys.argv[1:])
+store = ConfigStore.instance()
+print(copy.deepcopy(store) is store)
+"""
+
+
+@pytest.mark.parametrize("args, shared", [(["--help"], "True"), (["--hydra-help"], "True"), (["train.epochs=2"], "False")])
+def test_only_a_help_process_shares_hydras_config_store_instead_of_copying_it(args, shared):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", STORE_COPY, *args], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == shared, result.stderr

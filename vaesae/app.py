@@ -16,7 +16,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from vaesae import run_lock
-from vaesae.cli_args import config_dirs, prepare_args, rerun_command
+from vaesae.cli_args import config_dirs, prepare_args, rerun_command, share_config_store_for_help
 from vaesae.config.load import load_config
 from vaesae.config.overrides import as_typed
 from vaesae.config.redact import conceal_overrides
@@ -123,6 +123,7 @@ def main() -> None:
     except VaesaeError as error:
         print(f"vaesae: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
+    share_config_store_for_help(args)
     sys.argv = [sys.argv[0], *args]
     try:
         hydra_main()

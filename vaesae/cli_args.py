@@ -17,7 +17,9 @@ What is left here is what Hydra cannot express in a config file:
   defaults list gets ``task=extract`` as ``+task=extract``, which adds the
   task group instead of failing;
 * a dry run writes no ``.hydra/`` folder and logs to the terminal only;
-* the sweep layout (``vaesae.sweep.settings``) needs a new folder name per sweep.
+* the sweep layout (``vaesae.sweep.settings``) needs a new folder name per sweep;
+* ``--help`` reads Hydra's config store without the copies Hydra makes of it
+  (``share_config_store_for_help``).
 """
 from __future__ import annotations
 
@@ -45,6 +47,22 @@ PACKAGED_CONF = Path(__file__).resolve().parent / "conf"
 VALUE_OPTIONS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                  "--config-dir", "-cd", "--experimental-rerun"}
 INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+HELP_FLAGS = {"--help", "-h", "--hydra-help"}
+
+
+def share_config_store_for_help(args: list[str]) -> None:
+    """In a process that prints help, Hydra's config store is shared instead of deep-copied.
+
+    Hydra lists every config group for its help text and deep-copies its
+    config repository, config store included, for each of the ~90 listings:
+    about a second on a 2-core machine. Printing help only reads the store, and
+    the process ends once it is printed, so the copies can be the store itself.
+    """
+    if HELP_FLAGS.isdisjoint(args):
+        return
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.__deepcopy__ = lambda store, memo: store
 
 
 def _option(args: list[str], long: str, short: str) -> str | None:
