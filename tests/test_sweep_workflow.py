@@ -183,6 +183,42 @@ def test_ctrl_c_then_the_same_command_with_resume_auto_equals_an_uninterrupted_s
         (sweep / "0_beta-0.5/status.json").read_text())["earlier_wall_time_s"])
 
 
+def loky_workers(parent: int) -> list[int]:
+    """Processes ``parent`` started as joblib's (loky's) workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent_pid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent_pid == parent and b"popen_loky_posix" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_joblib_workers_start_stops_the_sweep_without_a_traceback(tmp_path, env, finished):
+    process = start_sweep(tmp_path, env)
+    deadline = time.monotonic() + 120
+    while not loky_workers(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert loky_workers(process.pid) and not list(tmp_path.glob("experiments/vae/demo/sweeps/*/*/status.json"))
+    os.killpg(process.pid, signal.SIGINT)  # the workers are still importing: no job has started
+    assert process.wait(timeout=300) == 130
+    output = next(tmp_path.glob("sweep-*.out")).read_text()
+    (sweep,) = sweeps_of(tmp_path)
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    assert {row["status"] for row in summary(sweep).values()} == {"not started"}
+    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
+
+    resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert all(row["status"] == "completed" for row in summary(sweep).values())
+    for job in JOBS:
+        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)
+
+
 SUBMITIT_SWEEPS = {  # Hydra's own preset gets the others' CPU share: the jobs' results are compared with theirs
     "vaesae_submitit_local": ("-m", "hydra/launcher=vaesae_submitit_local", *SWEEP[1:-1]),
     "submitit_local": ("-m", "hydra/launcher=submitit_local", "hydra.launcher.cpus_per_task=1", *SWEEP[1:-1]),

@@ -21,7 +21,7 @@ from vaesae.engine.run_layout import read_plan
 from vaesae.sweep.continued_search import note_continued_search
 from vaesae.sweep.metric_check import warn_if_incomparable
 from vaesae.sweep.plan import write_plan
-from vaesae.sweep.stopping import SweepStopper, submitit_controllers_ignore_sigint
+from vaesae.sweep.stopping import SweepStopper, launcher_starts_workers, submitit_controllers_ignore_sigint
 from vaesae.sweep.summary import SUMMARY_CSV, refresh_summary, state_counts
 
 log = logging.getLogger("vaesae")
@@ -58,7 +58,7 @@ class SweepSummary(Callback):
         write_plan(config)
         warn_if_incomparable(config)
         submitit_controllers_ignore_sigint(config)
-        _stopper[:] = [SweepStopper(sweep_dir)]
+        _stopper[:] = [SweepStopper(sweep_dir, launcher_starts_workers(config))]
         _stopper[0].install()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

@@ -12,6 +12,14 @@ saves. A job interrupted on its own (a signal sent to it alone, or the basic
 launcher running it in the main process) records the stop too. submitit's
 local launcher starts each job under a controller process, which is started
 with SIGINT ignored (``submitit_controllers_ignore_sigint``).
+
+joblib's worker processes take seconds to start (they import torch) before
+they can ignore anything, and a Ctrl-C in the terminal reaches them too. Under
+the joblib launcher the main process therefore holds the two signals blocked
+while the sweep runs and takes them from a thread of its own (``sigtimedwait``).
+Processes it starts inherit the blocked signals, so a starting worker keeps
+them pending instead of dying of them; a worker unblocks them once it ignores
+them (``worker_ignores_stop_signals``), which discards what was pending.
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAIN_PID = "VAESAE_SWEEP_MAIN_PID"
 RESEND_EVERY_S = 1.0
 SUBMITIT_LOCAL = "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher"
+JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+WAIT_S = 0.2
 IGNORE_SIGINT = "trap '' INT"
 
 
@@ -61,19 +71,57 @@ def running_job_pids(sweep_dir: Path) -> list[int]:
             and s.host == socket.gethostname() and process_alive(s.host, s.pid)]
 
 
-class SweepStopper:
-    """In the sweep's main process: turns the first SIGINT / SIGTERM into a stop of every job."""
+def launcher_starts_workers(config: DictConfig) -> bool:
+    """Whether the sweep's launcher is joblib's, whose worker processes start without ignoring the signals."""
+    return config.hydra.launcher.get("_target_") == JOBLIB
 
-    def __init__(self, sweep_dir: Path):
+
+def start_resource_trackers() -> None:
+    """Start the resource-tracker processes that joblib's executor would otherwise start later.
+
+    Python's and loky's resource trackers block SIGINT and SIGTERM around their
+    own start and then unblock them in the thread that started them, which would
+    undo the main process's block before joblib starts its workers.
+    """
+    from multiprocessing import resource_tracker
+
+    from joblib.externals.loky.backend import resource_tracker as loky_resource_tracker
+
+    resource_tracker.ensure_running()
+    loky_resource_tracker.ensure_running()
+
+
+class SweepStopper:
+    """In the sweep's main process: turns the first SIGINT / SIGTERM into a stop of every job.
+
+    With ``hold_for_workers`` the signals stay blocked in this process (and so in
+    the processes it starts) and a thread of its own takes them.
+    """
+
+    def __init__(self, sweep_dir: Path, hold_for_workers: bool = False):
         self.sweep_dir = sweep_dir
+        self.hold_for_workers = hold_for_workers
         self.done = threading.Event()
         self.previous: dict[int, object] = {}
+        self.waiter: threading.Thread | None = None
 
     def install(self) -> None:
         os.environ[MAIN_PID] = str(os.getpid())
         clear_stop(self.sweep_dir)
-        if threading.current_thread() is threading.main_thread():
-            self.previous = {sig: signal.signal(sig, self.handle) for sig in STOP_SIGNALS}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous = {sig: signal.signal(sig, self.handle) for sig in STOP_SIGNALS}
+        if self.hold_for_workers:
+            start_resource_trackers()
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+            self.waiter = threading.Thread(target=self.take_blocked_signals, daemon=True)
+            self.waiter.start()
+
+    def take_blocked_signals(self) -> None:
+        while not self.done.is_set():
+            received = signal.sigtimedwait(STOP_SIGNALS, WAIT_S)
+            if received is not None:
+                self.handle(received.si_signo, None)
 
     def handle(self, signum: int, frame) -> None:
         first = stop_requested(self.sweep_dir) is None
@@ -93,6 +141,9 @@ class SweepStopper:
     def uninstall(self) -> int | None:
         """Restore the handlers; the exit status the sweep ends with when it was stopped."""
         self.done.set()
+        if self.waiter is not None:
+            self.waiter.join()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
         return stop_requested(self.sweep_dir)
@@ -131,6 +182,7 @@ def worker_ignores_stop_signals() -> Iterator[None]:
         yield
         return
     previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
