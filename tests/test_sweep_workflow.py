@@ -139,10 +139,28 @@ def test_the_report_refuses_a_folder_that_is_neither_run_nor_sweep(tmp_path):
     assert result.returncode == 2 and "neither a training run folder" in result.stderr and "Traceback" not in result.stderr
 
 
-def start_sweep(cwd: Path, env: dict[str, str], *extra: str) -> subprocess.Popen:
-    out = (cwd / f"sweep-{time.monotonic_ns()}.out").open("w")
-    return subprocess.Popen([sys.executable, "-m", "vaesae", *SWEEP, *extra], cwd=cwd, env=env, stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+def start_sweep(cwd: Path, env: dict[str, str], args: tuple[str, ...] = SWEEP) -> subprocess.Popen:
+    """The sweep in a session of its own (a terminal's process group), its output in ``cwd/sweep.out``."""
+    with (cwd / "sweep.out").open("w") as out:
+        return subprocess.Popen([sys.executable, "-m", "vaesae", *args], cwd=cwd, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def continue_command(output: str) -> str:
+    return output.split("continue this sweep with: ")[-1].splitlines()[0]
+
+
+def continue_to_the_end(output: str, cwd: Path, env: dict[str, str], sweep: Path, finished: Path) -> dict:
+    """Runs the command the stopped sweep printed; it completes every job in the same sweep folder, each with
+    the metrics of the uninterrupted sweep (no epoch trained twice). Returns the summary rows."""
+    resumed = run_cli(*continue_command(output).split()[3:], cwd=cwd, env=env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert sweeps_of(cwd) == [sweep]
+    rows = summary(sweep)
+    assert all(row["status"] == "completed" for row in rows.values()), rows
+    for job in JOBS:
+        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)
+    return rows
 
 
 def wait_for_first_epoch(cwd: Path, process: subprocess.Popen, timeout: float = 300) -> None:
@@ -161,22 +179,16 @@ def test_ctrl_c_then_the_same_command_with_resume_auto_equals_an_uninterrupted_s
     wait_for_first_epoch(tmp_path, process)
     os.killpg(process.pid, signal.SIGINT) if whom == "process group" else process.send_signal(signal.SIGINT)
     assert process.wait(timeout=300) == 130
-    output = next(tmp_path.glob("sweep-*.out")).read_text()
+    output = (tmp_path / "sweep.out").read_text()
     (sweep,) = sweeps_of(tmp_path)
     stopped = summary(sweep)
     assert "Traceback" not in output and "continue this sweep with:" in output
     assert sorted(stopped) == JOBS and "running" not in {row["status"] for row in stopped.values()}
     assert "interrupted" in {row["status"] for row in stopped.values()}
-    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
-    assert command == "python -m vaesae " + " ".join(SWEEP) + " checkpoint.resume=auto"
+    assert continue_command(output) == "python -m vaesae " + " ".join(SWEEP) + " checkpoint.resume=auto"
 
-    resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert sweeps_of(tmp_path) == [sweep]
-    rows = summary(sweep)
-    assert all(row["status"] == "completed" for row in rows.values()), rows
+    rows = continue_to_the_end(output, tmp_path, env, sweep, finished)
     for job in JOBS:
-        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)  # no epoch twice
         for name in ("checkpoints/best_model.pt", "resume_state.pt"):
             assert_same_weights(sweep / job / name, finished / job / name)
     assert float(rows["0_beta-0.5"]["wall_time_s"]) > float(json.loads(
@@ -206,17 +218,11 @@ def test_ctrl_c_while_the_joblib_workers_start_stops_the_sweep_without_a_traceba
     assert loky_workers(process.pid) and not list(tmp_path.glob("experiments/vae/demo/sweeps/*/*/status.json"))
     os.killpg(process.pid, signal.SIGINT)  # the workers are still importing: no job has started
     assert process.wait(timeout=300) == 130
-    output = next(tmp_path.glob("sweep-*.out")).read_text()
+    output = (tmp_path / "sweep.out").read_text()
     (sweep,) = sweeps_of(tmp_path)
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
     assert {row["status"] for row in summary(sweep).values()} == {"not started"}
-    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
-
-    resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert all(row["status"] == "completed" for row in summary(sweep).values())
-    for job in JOBS:
-        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)
+    continue_to_the_end(output, tmp_path, env, sweep, finished)
 
 
 SUBMITIT_SWEEPS = {  # Hydra's own preset gets the others' CPU share: the jobs' results are compared with theirs
@@ -233,34 +239,22 @@ SUBMITIT_SWEEPS = {  # Hydra's own preset gets the others' CPU share: the jobs' 
 def test_a_stopped_submitit_local_sweep_saves_its_jobs_and_the_same_command_completes_it(tmp_path, env, finished,
                                                                                            launcher, sig, whom):
     sweep_args = SUBMITIT_SWEEPS[launcher]
-    out = tmp_path / "sweep.out"
-    with out.open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "vaesae", *sweep_args], cwd=tmp_path, env=env,
-                                   stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    process = start_sweep(tmp_path, env, sweep_args)
     wait_for_first_epoch(tmp_path, process)
     os.killpg(process.pid, sig) if whom == "process group" else process.send_signal(sig)
     assert process.wait(timeout=300) == 128 + sig
-    output = out.read_text()
+    output = (tmp_path / "sweep.out").read_text()
     (sweep,) = sweeps_of(tmp_path)
     states = {row["status"] for row in summary(sweep).values()}
     assert "Traceback" not in output and "interrupted" in states and states <= {"interrupted", "not started", "completed"}
-    command = output.split("continue this sweep with: ")[-1].splitlines()[0]
-    assert command == "python -m vaesae " + " ".join(sweep_args) + " checkpoint.resume=auto"
-
-    resumed = run_cli(*command.split()[3:], cwd=tmp_path, env=env)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert sweeps_of(tmp_path) == [sweep]
-    assert all(row["status"] == "completed" for row in summary(sweep).values())
-    for job in JOBS:
-        assert metrics_without_timing(sweep / job) == metrics_without_timing(finished / job)
+    assert continue_command(output) == "python -m vaesae " + " ".join(sweep_args) + " checkpoint.resume=auto"
+    continue_to_the_end(output, tmp_path, env, sweep, finished)
 
 
 @pytest.mark.slow
 def test_wall_time_sums_every_attempt_including_one_killed_with_sigkill(tmp_path, env):
     args = ("-m", "hydra/launcher=basic", "train.epochs=8", "experiment.device=cpu", "train.loss.params.beta=0.5,1")
-    with (tmp_path / "sweep.out").open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "vaesae", *args], cwd=tmp_path, env=env, stdout=handle,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+    process = start_sweep(tmp_path, env, args)
     status_file = tmp_path / "experiments/vae/demo/sweeps"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not [s for s in status_file.glob("*/0_beta-0.5/status.json")

@@ -109,9 +109,8 @@ class VAELoss(VaesaeLoss):
         reconstruction = numerical + categorical
         kl = kl_dims.sum()
         penalty = kl_dims.clamp_min(self.free_bits).sum()
-        objective = self.reconstruction_weight * reconstruction + self.beta * penalty
-        warmed_up = objective - self.beta * (1.0 - self.warmup) * penalty
-        total = objective.detach() + (warmed_up - warmed_up.detach())
+        total = self.reconstruction_weight * reconstruction + self.beta * penalty
+        total = total - self.beta * (1.0 - self.warmup) * (penalty - penalty.detach())  # zero, with a gradient
         return {
             "loss": total,
             "reconstruction_loss": reconstruction,
