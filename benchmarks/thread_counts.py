@@ -21,12 +21,17 @@ from benchmarks.datasets import demo_splits
 from benchmarks.machine import load_average
 from benchmarks.measure import interleaved, median
 from benchmarks.parts import loaders
-from vaesae.engine.threads import step_work, usable_cpus
+from vaesae.engine.threads import current_limits, step_work
 from vaesae.losses.vae import VAELoss
 from vaesae.models.vae import VAE
 
 SIZES = (([64, 32], 8, 256), ([256, 128], 32, 128), ([256, 128], 32, 1024), ([1024, 1024], 128, 1024))
 STEPS = 30
+
+
+def every_cpu() -> int:
+    """The CPUs this process may use, however busy other work keeps them."""
+    return current_limits(measure_idle=False).usable
 
 
 def steps_seconds(model: VAE, tensors: dict[str, torch.Tensor], batch_size: int, threads: int) -> float:
@@ -46,7 +51,7 @@ def steps_seconds(model: VAE, tensors: dict[str, torch.Tensor], batch_size: int,
 
 
 def measure(sizes, repeats: int) -> list[str]:
-    cpus = usable_cpus()
+    cpus = every_cpu()
     lines = [f"usable CPUs {cpus}; load average {load_average()}",
              "| hidden | latent | batch | multiply-adds per step | " + " | ".join(f"{t} thread(s)" for t in range(1, cpus + 1)) + " | fastest |",
              "|---|---|---|---|" + "---|" * cpus + "---|"]
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--largest", type=int, default=len(SIZES), help="only the last N model sizes")
     parser.add_argument("--busy", action="store_true", help="one busy process per usable CPU alongside")
     args = parser.parse_args(argv)
-    with busy_cores(usable_cpus() if args.busy else 0):
+    with busy_cores(every_cpu() if args.busy else 0):
         print("\n".join(measure(SIZES[-args.largest:], args.repeats)))
 
 

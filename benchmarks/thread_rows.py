@@ -8,7 +8,6 @@ core competes for the CPUs, as on a shared machine.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -46,7 +45,7 @@ def rows(context: Context) -> list[Row]:
     before = torch.get_num_threads()
     folder, parts = context.scratch("threads"), loaders(context.demo, BATCH)
     model = fresh_model(parts.encoding)[0]
-    cores = replace(current_limits({}), idle=None).usable  # every CPU this process may use, however busy
+    cores = current_limits({}, measure_idle=False).usable  # every CPU this process may use, however busy
     default = choose_threads(AUTO, step_work(model, BATCH), current_limits({})).threads
     work = context.plan.train_rows * context.plan.epochs
     what = f"`task=train` throughput, batch {BATCH}, default threads (auto: {default})"

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 import torch
@@ -10,7 +14,8 @@ from omegaconf import OmegaConf
 from tests.conftest import FAST_TRAIN, cli_env
 from vaesae.engine import threads
 from vaesae.engine.threads import (
-    PARALLEL_WORK, CpuLimits, cgroup_cpu_quota, choose_threads, current_limits, idle_cpus, step_work,
+    PARALLEL_WORK, CpuLimits, busy_elsewhere, busy_seconds, cgroup_cpu_quota, choose_threads, current_limits,
+    idle_cpus, step_work,
 )
 from vaesae.sweep.resources import share_cpus
 
@@ -66,6 +71,51 @@ def test_auto_leaves_cores_busy_with_other_work_alone():
     busy = choose_threads("auto", LARGE, CpuLimits(affinity=8, idle=2))
     assert busy.threads == 2 and "2 left idle by other work" in busy.reason
     assert choose_threads(8, LARGE, CpuLimits(affinity=8, idle=1)).threads == 8  # a number is the user's call
+
+
+def stat_text(ticks_per_cpu: dict[int, int]) -> str:
+    """A ``/proc/stat`` whose CPUs each spent ``ticks`` on work, split over its busy fields, and 1,000 idle."""
+    lines = ["cpu  999 0 999 99999 0 0 0 0 0 0"]
+    lines += [f"cpu{cpu} {ticks - 3} 1 1 1000 50 0 1 0 0 0" for cpu, ticks in ticks_per_cpu.items()]
+    return "\n".join(lines + ["intr 12345 0", "ctxt 678"]) + "\n"
+
+
+def test_busy_seconds_counts_the_named_cpus_work_only():
+    hz = os.sysconf("SC_CLK_TCK")
+    text = stat_text({0: 10 * hz, 1: 4 * hz, 2: 100 * hz})
+    assert busy_seconds(text, {0, 1}) == pytest.approx(14.0)  # idle and iowait are not work; cpu2 is not ours
+
+
+def spin_until(done: threading.Event) -> None:
+    while not done.is_set():
+        pass
+
+
+def test_this_process_s_own_work_is_not_counted_as_other_work(tmp_path):
+    """Between the probe's two reads the CPUs did a second of work each; this process ran about as much
+    as one of them, so about one CPU's worth was other work, not two."""
+    hz, seconds, stat = os.sysconf("SC_CLK_TCK"), 0.3, tmp_path / "stat"
+    stat.write_text(stat_text({0: 0, 1: 0}))
+    later = threading.Timer(seconds / 2, lambda: stat.write_text(stat_text({0: round(seconds * hz), 1: round(seconds * hz)})))
+    done = threading.Event()
+    spinner = threading.Thread(target=spin_until, args=(done,))
+    later.start(), spinner.start()
+    try:
+        others = busy_elsewhere({0, 1}, seconds, stat)
+    finally:
+        done.set(), spinner.join()
+    own = 2.0 - others
+    assert 0.4 < own < 1.3 and others > 0.7
+
+
+def test_a_busy_process_leaves_its_cpu_no_idle_time():
+    cpu = min(os.sched_getaffinity(0))
+    busy = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"])
+    try:
+        time.sleep(0.3)
+        assert busy_elsewhere({cpu}, 0.3) > 0.8
+    finally:
+        busy.kill(), busy.wait()
 
 
 def test_a_number_is_used_as_given_within_a_sweep_share():

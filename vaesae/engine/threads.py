@@ -9,8 +9,11 @@ therefore uses one thread below ``PARALLEL_WORK`` multiply-adds per step and
 every usable CPU above it. Usable CPUs are the fewest of: the CPUs this
 process may run on (``sched_getaffinity``), a cgroup CPU quota (containers,
 Kubernetes limits), ``OMP_NUM_THREADS`` when set, a sweep job's share, and
-the CPUs other work leaves idle (by the 1-minute load average), since a thread
-on a core another process keeps busy holds up every step.
+the CPUs other work leaves idle, since a thread on a core another process keeps
+busy holds up every step. Idle CPUs are measured when the run starts: the time
+this process's CPUs spend busy over ``IDLE_PROBE_SECONDS``, less this process's
+own CPU time (``/proc/stat``; the 1-minute load average where that cannot be
+read, which still counts work that ended up to a minute ago).
 A number is used as given, within a sweep job's share.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -28,6 +32,10 @@ log = logging.getLogger("vaesae")
 
 AUTO = "auto"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_STAT = Path("/proc/stat")
+IDLE_PROBE_SECONDS = 0.2
+# /proc/stat fields after the CPU name that count time spent on work: user, nice, system, irq, softirq, steal.
+BUSY_FIELDS = (0, 1, 2, 5, 6, 7)
 # Multiply-adds of one forward pass (weights x batch rows) above which more threads trained faster (see module doc).
 PARALLEL_WORK = 100_000_000
 
@@ -85,28 +93,52 @@ class CpuLimits:
         if self.share is not None:
             parts.append(f"sweep job share {self.share}")
         if self.idle is not None:
-            parts.append(f"{self.idle} left idle by other work (load average)")
+            parts.append(f"{self.idle} left idle by other work")
         return ", ".join(parts)
 
 
-def idle_cpus(cpus: int, load: float) -> int:
-    """CPUs that other work leaves idle, judged by the 1-minute load average (at least one)."""
-    return max(1, cpus - round(load))
+def idle_cpus(cpus: int, busy: float) -> int:
+    """CPUs that other work leaves idle when it keeps ``busy`` CPUs' worth busy (at least one)."""
+    return max(1, cpus - round(busy))
 
 
-def current_limits(env: Mapping[str, str] | None = None, cgroup_root: Path = CGROUP_ROOT) -> CpuLimits:
-    affinity = len(os.sched_getaffinity(0))
+def busy_seconds(stat_text: str, cpus: set[int]) -> float:
+    """Seconds the CPUs ``cpus`` have spent on work since boot, from the text of ``/proc/stat``."""
+    ticks = 0
+    for line in stat_text.splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+            ticks += sum(int(fields[i]) for i in BUSY_FIELDS if i < len(fields))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def busy_elsewhere(cpus: set[int], seconds: float = IDLE_PROBE_SECONDS, stat: Path = PROC_STAT) -> float | None:
+    """CPUs' worth of work other processes ran on ``cpus`` over the next ``seconds``; None without ``/proc/stat``."""
+    try:
+        before, own_before = busy_seconds(stat.read_text(), cpus), time.process_time()
+        time.sleep(seconds)
+        after, own_after = busy_seconds(stat.read_text(), cpus), time.process_time()
+    except OSError:
+        return None
+    return max(0.0, (after - before) - (own_after - own_before)) / seconds
+
+
+def measured_idle_cpus(cpus: set[int]) -> int:
+    busy = busy_elsewhere(cpus)
+    return idle_cpus(len(cpus), os.getloadavg()[0] if busy is None else busy)
+
+
+def current_limits(env: Mapping[str, str] | None = None, cgroup_root: Path = CGROUP_ROOT,
+                   measure_idle: bool = True) -> CpuLimits:
+    """What bounds threads now; ``measure_idle`` takes ``IDLE_PROBE_SECONDS`` to see how busy the CPUs are."""
+    cpus = os.sched_getaffinity(0)
     return CpuLimits(
-        affinity=affinity,
+        affinity=len(cpus),
         quota=cgroup_cpu_quota(cgroup_root),
         omp=omp_threads(os.environ if env is None else env),
         share=_job_share,
-        idle=idle_cpus(affinity, os.getloadavg()[0]),
+        idle=measured_idle_cpus(cpus) if measure_idle else None,
     )
-
-
-def usable_cpus() -> int:
-    return current_limits().usable
 
 
 def step_work(model: torch.nn.Module, batch_size: int) -> int:
@@ -138,7 +170,9 @@ def choose_threads(setting: int | str | None, work: int, limits: CpuLimits) -> T
 
 def apply_threads(setting: int | str | None, model: torch.nn.Module, batch_size: int) -> int:
     """Set torch's intra-op threads for this run and log the choice once; returns the count."""
-    choice = choose_threads(setting, step_work(model, batch_size), current_limits())
+    work = step_work(model, batch_size)
+    parallel = setting in (None, AUTO) and work >= PARALLEL_WORK
+    choice = choose_threads(setting, work, current_limits(measure_idle=parallel))
     torch.set_num_threads(choice.threads)
     log.info("torch threads: %d (%s)", choice.threads, choice.reason)
     return choice.threads
