@@ -93,3 +93,8 @@ class ProblemCollector:
             raise self.errors[0]
         if self.errors:
             raise ProblemsFound([problem for error in self.errors for problem in problems_of(error)])
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's whole message on one line (torch lists missing and unexpected weights on lines of their own)."""
+    return " ".join(str(exc).split()) or type(exc).__name__

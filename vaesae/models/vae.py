@@ -1,8 +1,12 @@
 """``VAE``: a variational autoencoder for mixed numerical and categorical columns.
 
-Categorical codes go in through learned embeddings and come out as logits per
-column; numerical columns (standardised by the encoding) and embedding columns
-come out as real values. ``encode`` returns the posterior mean, which is
+Categorical codes go in through learned embeddings and come out through the
+same embeddings: the decoder places each row at a point of a column's embedding
+space and scores every label by its dot product with that label's embedding,
+plus a bias per label (tied input and output embeddings). A column with many
+labels thus costs its embedding width per label rather than the decoder's
+width, and labels the encoder finds alike are decoded alike. Numerical columns
+(standardised by the encoding) and embedding columns come out as real values. ``encode`` returns the posterior mean, which is
 deterministic and what ``task=extract`` writes.
 """
 from __future__ import annotations
@@ -63,7 +67,9 @@ class VAE(VaesaeModel):
         self.decoder = mlp([self.latent_dim, *reversed(self.hidden_dims)])
         decoder_out = self.hidden_dims[0] if self.hidden_dims else self.latent_dim
         self.real_head = nn.Linear(decoder_out, self.num_real)
-        self.logit_head = nn.Linear(decoder_out, sum(self.cardinalities))
+        self.label_widths = [e.embedding_dim for e in self.embedders]
+        self.label_space_head = nn.Linear(decoder_out, sum(self.label_widths))
+        self.label_bias = nn.Parameter(torch.zeros(sum(self.cardinalities)))
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"latent_dim": self.latent_dim, "hidden_dims": self.hidden_dims}
@@ -88,8 +94,13 @@ class VAE(VaesaeModel):
 
     def decode(self, z: torch.Tensor) -> dict[str, Any]:
         hidden = self.decoder(z)
-        logits = self.logit_head(hidden)
-        return {"real": self.real_head(hidden), "logits": list(torch.split(logits, self.cardinalities, dim=1))}
+        return {"real": self.real_head(hidden), "logits": self.label_logits(hidden)}
+
+    def label_logits(self, hidden: torch.Tensor) -> list[torch.Tensor]:
+        """Each categorical column's logits: the decoded point in its embedding space against every label's embedding."""
+        points = self.label_space_head(hidden).split(self.label_widths, dim=1)
+        biases = self.label_bias.split(self.cardinalities)
+        return [torch.addmm(bias, point, embed.weight.T) for point, embed, bias in zip(points, self.embedders, biases)]
 
     def forward(self, batch: Batch) -> dict[str, Any]:
         mu, logvar = self.posterior(batch)

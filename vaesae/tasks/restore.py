@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 from vaesae.data.encoding import ColumnEncoding
 from vaesae.engine.checkpoint_io import MODEL_KEYS, load_checkpoint, require_keys
 from vaesae.engine.run_layout import best_job, is_sweep, strategy_checkpoint
-from vaesae.errors import CheckpointError, ConfigError
+from vaesae.errors import CheckpointError, ConfigError, one_line
 from vaesae.models.base import VaesaeModel
 from vaesae.tasks.parts import build_model
 
@@ -66,7 +66,7 @@ def rebuild_model(path: Path, payload: dict[str, Any], device: torch.device) -> 
     try:
         model.load_state_dict(payload["model_state"])
     except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit {stored_class}: {str(exc).splitlines()[0]}") from None
+        raise CheckpointError(f"{path}: weights do not fit {stored_class}: {one_line(exc)}") from None
     return Restored(model.to(device).eval(), encoding, path, payload)
 
 

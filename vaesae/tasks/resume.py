@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from vaesae.engine.checkpoint_io import load_checkpoint
 from vaesae.engine.run_layout import CHECKPOINTS, resume_checkpoint
 from vaesae.engine.trainer import Trainer
-from vaesae.errors import CheckpointError, ConfigError
+from vaesae.errors import CheckpointError, ConfigError, one_line
 
 log = logging.getLogger("vaesae")
 
@@ -120,6 +120,5 @@ def restore_trainer(trainer: Trainer, point: ResumePoint) -> None:
     try:
         trainer.load_state_dict(point.payload)
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{point.path}: cannot continue from it with this config ({detail})") from None
+        raise CheckpointError(f"{point.path}: cannot continue from it with this config ({one_line(exc)})") from None
     log.info("resuming from %s", point.describe())
