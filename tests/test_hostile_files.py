@@ -9,10 +9,14 @@ from __future__ import annotations
 import errno
 import io
 import json
+import multiprocessing
+import multiprocessing.synchronize
 import os
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,6 +178,42 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path, released):
     (tmp_path / run_lock.LOCK_FILE).write_text(_lock_text(socket.gethostname(), dead.pid))
     run_lock.acquire(tmp_path)
     assert json.loads((tmp_path / run_lock.LOCK_FILE).read_text())["pid"] == os.getpid()
+
+
+def contend_for(folder: Path, start: multiprocessing.synchronize.Barrier, owners: multiprocessing.Queue) -> None:
+    """Take ``folder``'s lock the moment every contender is ready; report whether this process got it."""
+    start.wait()
+    try:
+        run_lock.acquire(folder)
+    except OutputError:
+        owners.put(0)
+        return
+    owners.put(1)
+    time.sleep(0.3)  # hold it while the others look
+    run_lock.release_all()  # a forked process leaves without running atexit
+
+
+@pytest.mark.parametrize("left_behind", ["nothing", "a stale lock"])
+def test_processes_racing_for_one_folder_get_exactly_one_owner(tmp_path, left_behind):
+    """Six processes released at once, ten times over. Before locks were written whole and stale ones moved
+    aside, a contender that read a lock an instant after its creation took the empty file for a stale lock,
+    and two or more processes owned the folder in most rounds."""
+    fork, contenders = multiprocessing.get_context("fork"), 6
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for round_ in range(10):
+        folder = tmp_path / str(round_)
+        if left_behind == "a stale lock":
+            folder.mkdir()
+            (folder / run_lock.LOCK_FILE).write_text(_lock_text(socket.gethostname(), dead.pid))
+        start, owners = fork.Barrier(contenders), fork.Queue()
+        processes = [fork.Process(target=contend_for, args=(folder, start, owners)) for _ in range(contenders)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+        assert sum(owners.get() for _ in processes) == 1, f"round {round_}"
+        assert sorted(path.name for path in folder.iterdir()) == []  # every owner released, nothing left aside
 
 
 def test_a_lock_of_another_host_is_respected(tmp_path, released):

@@ -13,6 +13,7 @@ temporary files a killed predecessor left there.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import socket
@@ -43,14 +44,38 @@ def _is_stale(owner: dict | None) -> bool:
 
 
 def _create(lock: Path) -> bool:
-    """Write our host and pid to ``lock`` unless it exists; True when this process now holds it."""
+    """Make ``lock`` hold our host and pid unless it exists; True when this process now holds it.
+
+    The owner is written to a file of this process first and then hard-linked as ``lock``, which
+    fails when ``lock`` exists: a lock is never seen without its owner, so a process that reads it
+    an instant after another created it never takes an empty file for a stale lock.
+    """
+    draft = lock.with_name(f"{lock.name}.{os.getpid()}")
+    draft.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
     try:
-        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.link(draft, lock)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"host": socket.gethostname(), "pid": os.getpid()}, handle)
+    finally:
+        draft.unlink(missing_ok=True)
     return True
+
+
+def _clear_stale(lock: Path, stale: dict | None) -> None:
+    """Remove ``lock`` if it still names the ``stale`` owner.
+
+    It is first moved to a name of this process's own (one atomic rename), so of two processes that
+    found the same stale lock, the later one moves the earlier one's new lock, sees it, and puts it back.
+    """
+    aside = lock.with_name(f"{lock.name}.{os.getpid()}.stale")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return
+    if _owner(aside) != stale:
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, lock)
+    aside.unlink()
 
 
 def _busy(folder: Path, owner: dict) -> OutputError:
@@ -71,7 +96,7 @@ def acquire(folder: Path) -> None:
             owner = _owner(lock)
             if not _is_stale(owner):
                 raise _busy(folder, owner)
-            lock.unlink(missing_ok=True)
+            _clear_stale(lock, owner)
             if not _create(lock):
                 raise _busy(folder, _owner(lock) or {})
     except OSError as exc:
