@@ -115,6 +115,14 @@ def test_csv_labels_first_seen_in_a_later_block_get_the_same_codes(tmp_path):
     assert loader.tensors["categorical"][:, 0].tolist() == expected
 
 
+def test_csv_labels_that_are_not_utf8_are_an_error_naming_the_file(tmp_path):
+    """The reader leaves UTF-8 to the label dictionary's check; a bad label past the header still fails the read."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(("amount,hour,channel\n" + "1.0,2,store\n" * 100_000 + "2.0,3,caf\xe9\n").encode("latin-1"))
+    with pytest.raises(DataError, match="latin1.csv: cannot parse CSV: .*invalid UTF8"):
+        tabular(path)
+
+
 def test_a_shared_dictionary_keeps_every_label_and_missing_value():
     text = pa.chunked_array([["b", None, "b"], ["c", "b", "a"], [None], []])
     encoded = shared_dictionary(text)

@@ -40,18 +40,29 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
 def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
     """Read a CSV with every column's type fixed: numbers as float64, labels as text, then dictionary-encoded.
 
-    A column that is not plain numbers (text, booleans) fails this fast path; the
+    The labels' UTF-8 is checked once per distinct label, in the dictionary,
+    rather than once per row by the reader. A column that is not plain numbers
+    (text, booleans), or labels that are not UTF-8, fail this fast path; the
     file is then read with inferred types, so the column checks can take it or
     say what is wrong with it.
     """
     typed = pa_csv.ConvertOptions(
-        include_columns=columns, column_types={c: pa.string() if c in string_columns else pa.float64() for c in columns}
+        include_columns=columns, column_types={c: pa.string() if c in string_columns else pa.float64() for c in columns},
+        check_utf8=False,
     )
     try:
-        table = pa_csv.read_csv(path, convert_options=typed)
+        return _utf8_checked(_with_dictionary_labels(pa_csv.read_csv(path, convert_options=typed), string_columns),
+                             string_columns)
     except pa.ArrowInvalid:
-        table = _read_csv_inferred(path, columns, string_columns)
-    return _with_dictionary_labels(table, string_columns)
+        return _with_dictionary_labels(_read_csv_inferred(path, columns, string_columns), string_columns)
+
+
+def _utf8_checked(table: pa.Table, string_columns: list[str]) -> pa.Table:
+    """``table``, once the shared dictionary of each label column is found to be valid UTF-8 (``ArrowInvalid`` if not)."""
+    for column in string_columns:
+        if table.column(column).num_chunks:
+            table.column(column).chunk(0).dictionary.validate(full=True)
+    return table
 
 
 def _read_csv_inferred(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
