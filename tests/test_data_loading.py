@@ -13,6 +13,7 @@ import torch
 
 from vaesae.data.embedding import EmbeddingDataLoader
 from vaesae.data.parallel import BLOCK_ROWS
+from vaesae.data.tables import shared_dictionary
 from vaesae.data.tabular import TabularDataLoader
 from vaesae.errors import DataError
 
@@ -100,6 +101,33 @@ def test_labels_spread_over_many_row_groups_get_the_same_codes(tmp_path):
     loader.use_encoding(loader.fit_encoding())
     expected = [CARDINALITIES["channel"].get(label, 2) for label in labels]
     assert loader.tensors["categorical"][:, 0].tolist() == expected
+
+
+def test_csv_labels_first_seen_in_a_later_block_get_the_same_codes(tmp_path):
+    """CSV label columns are read as text and share one dictionary, grown by the blocks that bring new labels."""
+    rng = np.random.default_rng(4)
+    rows = 300_000
+    labels = np.where(np.arange(rows) < rows // 2, "store", rng.choice(np.array(["store", "online", "atm", ""]), rows))
+    frame = pd.DataFrame({"amount": rng.random(rows), "hour": rng.integers(0, 24, rows), "channel": labels})
+    loader = tabular(write_csv(tmp_path, frame))
+    loader.use_encoding(loader.fit_encoding())
+    expected = [CARDINALITIES["channel"].get(label, 2) for label in labels]
+    assert loader.tensors["categorical"][:, 0].tolist() == expected
+
+
+def test_csv_labels_that_are_not_utf8_are_an_error_naming_the_file(tmp_path):
+    """The reader leaves UTF-8 to the label dictionary's check; a bad label past the header still fails the read."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(("amount,hour,channel\n" + "1.0,2,store\n" * 100_000 + "2.0,3,caf\xe9\n").encode("latin-1"))
+    with pytest.raises(DataError, match="latin1.csv: cannot parse CSV: .*invalid UTF8"):
+        tabular(path)
+
+
+def test_a_shared_dictionary_keeps_every_label_and_missing_value():
+    text = pa.chunked_array([["b", None, "b"], ["c", "b", "a"], [None], []])
+    encoded = shared_dictionary(text)
+    assert encoded.to_pylist() == text.to_pylist()
+    assert [chunk.dictionary.to_pylist() for chunk in encoded.chunks] == [["b", "c", "a"]] * 4
 
 
 def test_many_blocks_and_columns_match_a_plain_numpy_encoding(tmp_path):

@@ -62,18 +62,19 @@ class ColumnEncoding:
         """The numerical columns standardised into one (rows, columns) float32 matrix.
 
         Built a block of rows at a time on every core, so the row-major result
-        is written in one cache-friendly pass.
+        is written in one cache-friendly pass. Each column of a block is scaled
+        on its own, contiguous, before it is written into place: NumPy is slow
+        at arithmetic broadcast over rows as short as one row of the matrix.
         """
         rows = len(columns[0]) if len(columns) else 0
         scaled = np.empty((rows, len(columns)), dtype=np.float32)
         means, stds = np.asarray(self.means, dtype=np.float32), np.asarray(self.stds, dtype=np.float32)
 
         def scale_block(block: slice) -> None:
-            out = scaled[block]
             for index, column in enumerate(columns):
-                out[:, index] = column[block]
-            out -= means
-            out /= stds
+                values = np.subtract(column[block], means[index], dtype=np.float32)
+                values /= stds[index]
+                scaled[block, index] = values
 
         on_all_cores(scale_block, row_blocks(rows))
         return scaled

@@ -11,6 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from vaesae.data.input_checks import block_too_small, delimiter_hint, parse_numbers, repeated_columns, too_large_for_float32
+from vaesae.data.parallel import on_all_cores
 from vaesae.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -37,22 +38,34 @@ def _check_columns(path: Path, available: list[str], wanted: list[str]) -> None:
 
 
 def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
-    """Read a CSV with every column's type fixed: numbers as float64, labels dictionary-encoded.
+    """Read a CSV with every column's type fixed: numbers as float64, labels as text, then dictionary-encoded.
 
-    Labels held as dictionary indices take a fraction of the memory of the
-    strings, and their codes are then looked up once per distinct label. A
-    column that is not plain numbers (text, booleans) fails this fast path; the
+    The labels' UTF-8 is checked once per distinct label, in the dictionary,
+    rather than once per row by the reader. A column that is not plain numbers
+    (text, booleans), or labels that are not UTF-8, fail this fast path; the
     file is then read with inferred types, so the column checks can take it or
     say what is wrong with it.
     """
-    labels = pa.dictionary(pa.int32(), pa.string())
     typed = pa_csv.ConvertOptions(
-        include_columns=columns, column_types={c: labels if c in string_columns else pa.float64() for c in columns}
+        include_columns=columns, column_types={c: pa.string() if c in string_columns else pa.float64() for c in columns},
+        check_utf8=False,
     )
     try:
-        return pa_csv.read_csv(path, convert_options=typed)
+        return _utf8_checked(_with_dictionary_labels(pa_csv.read_csv(path, convert_options=typed), string_columns),
+                             string_columns)
     except pa.ArrowInvalid:
-        pass
+        return _with_dictionary_labels(_read_csv_inferred(path, columns, string_columns), string_columns)
+
+
+def _utf8_checked(table: pa.Table, string_columns: list[str]) -> pa.Table:
+    """``table``, once the shared dictionary of each label column is found to be valid UTF-8 (``ArrowInvalid`` if not)."""
+    for column in string_columns:
+        if table.column(column).num_chunks:
+            table.column(column).chunk(0).dictionary.validate(full=True)
+    return table
+
+
+def _read_csv_inferred(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
     inferred = pa_csv.ConvertOptions(include_columns=columns, column_types={c: pa.string() for c in string_columns})
     try:
         return pa_csv.read_csv(path, convert_options=inferred)
@@ -60,6 +73,40 @@ def _read_csv(path: Path, columns: list[str], string_columns: list[str]) -> pa.T
         raise block_too_small(path, exc, pa_csv.ReadOptions().block_size) or DataError(
             f"{path}: cannot parse CSV: {exc}"
         ) from None
+
+
+def _with_dictionary_labels(table: pa.Table, string_columns: list[str]) -> pa.Table:
+    """``table`` with its label columns dictionary-encoded, each column's text freed as soon as it is encoded.
+
+    Labels held as dictionary indices take a fraction of the memory of the
+    strings, and their codes are then looked up once per distinct label.
+    """
+    for column in string_columns:
+        table = table.set_column(table.schema.get_field_index(column), column, shared_dictionary(table.column(column)))
+    return table
+
+
+def shared_dictionary(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column dictionary-encoded, every chunk with the same dictionary: the labels in order of first sight.
+
+    Each chunk is looked up in the labels of the first chunk, one hash probe a
+    row, the chunks side by side; only a chunk with labels not seen before
+    adds them and is looked up again. Arrow's CSV reader can encode while
+    parsing, but that costs more, and gives each block a dictionary of its own.
+    """
+    dictionary = pc.unique(text.chunk(0)).drop_null() if text.num_chunks else pa.array([], text.type)
+    indices = on_all_cores(lambda chunk: pc.index_in(chunk, value_set=dictionary), text.chunks)
+    for position, chunk in enumerate(text.chunks):
+        if indices[position].null_count > chunk.null_count:
+            dictionary = _with_unseen_labels(dictionary, chunk)
+            indices[position] = pc.index_in(chunk, value_set=dictionary)
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(found, dictionary) for found in indices],
+                            pa.dictionary(pa.int32(), text.type))
+
+
+def _with_unseen_labels(dictionary: pa.Array, chunk: pa.Array) -> pa.Array:
+    labels = pc.unique(chunk).drop_null()
+    return pa.concat_arrays([dictionary, labels.filter(pc.invert(pc.is_in(labels, value_set=dictionary)))])
 
 
 def _read_parquet(path: Path, columns: list[str], string_columns: list[str]) -> pa.Table:
@@ -107,11 +154,30 @@ def numeric_column(path: Path, table: pa.Table, column: str) -> np.ndarray:
     array = table.column(column)
     if not (pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_boolean(array.type)):
         array = parse_numbers(path, column, pc.cast(array, pa.string()))
-    values = pc.cast(array, pa.float32(), safe=False).to_numpy()
+    values = _float32(array)
     bad_rows = len(values) - int(np.count_nonzero(np.isfinite(values)))
     if bad_rows:
         too_large_for_float32(path, column, array)
         raise DataError(f"{path}: column {column!r} has {bad_rows} missing, NaN or infinite value(s) in {len(values)} rows")
+    return values
+
+
+def _float32(array: pa.ChunkedArray) -> np.ndarray:
+    """``array`` as one float32 array, missing values as NaN, each chunk converted straight into its place.
+
+    Float64 chunks (what the CSV reader gives) are narrowed by NumPy from a
+    zero-copy view, so no float32 copy of the column is made in Arrow first.
+    Values beyond float32's range become infinite, as in Arrow's unchecked
+    cast, for the caller to refuse.
+    """
+    if array.type != pa.float64():
+        array = pc.cast(array, pa.float32(), safe=False)
+    values = np.empty(len(array), dtype=np.float32)
+    start = 0
+    with np.errstate(over="ignore"):
+        for chunk in array.chunks:
+            values[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+            start += len(chunk)
     return values
 
 
