@@ -25,7 +25,7 @@ from vaesae.engine.threads import current_limits, step_work
 from vaesae.losses.vae import VAELoss
 from vaesae.models.vae import VAE
 
-SIZES = (([64, 32], 8, 256), ([256, 128], 32, 128), ([256, 128], 32, 1024), ([1024, 1024], 128, 1024))
+SIZES = (([64, 32], 8, 256), ([256, 128], 32, 128), ([128, 128], 128, 500), ([256, 128], 32, 1024), ([1024, 1024], 128, 1024))
 STEPS = 30
 
 

@@ -1,10 +1,10 @@
 """How many intra-op threads torch uses: ``experiment.threads: auto | N``.
 
 torch starts one thread per core. The models here are small MLPs, whose
-matrix products are too small for threads to pay off: splitting a step of a
-few million multiply-adds over threads costs more in hand-offs than it saves,
-and on a machine shared with other work a thread that waits for a busy core
-holds up every step (``benchmarks/thread_counts.py`` measures this). ``auto``
+matrix products gain little from a second thread: on an idle machine a step
+of a few million multiply-adds ran at most 10% faster on two, and on a machine
+shared with other work a thread that waits for a busy core holds up every
+step (``benchmarks/thread_counts.py`` measures this). ``auto``
 therefore uses one thread below ``PARALLEL_WORK`` multiply-adds per step and
 every usable CPU above it. Usable CPUs are the fewest of: the CPUs this
 process may run on (``sched_getaffinity``), a cgroup CPU quota (containers,
@@ -36,8 +36,8 @@ PROC_STAT = Path("/proc/stat")
 IDLE_PROBE_SECONDS = 0.2
 # /proc/stat fields after the CPU name that count time spent on work: user, nice, system, irq, softirq, steal.
 BUSY_FIELDS = (0, 1, 2, 5, 6, 7)
-# Multiply-adds of one forward pass (weights x batch rows) above which more threads trained faster (see module doc).
-PARALLEL_WORK = 100_000_000
+# Multiply-adds of one forward pass (weights x batch rows) from which more idle threads trained 16% faster or more.
+PARALLEL_WORK = 10_000_000
 
 _job_share: int | None = None
 
