@@ -216,6 +216,19 @@ def test_processes_racing_for_one_folder_get_exactly_one_owner(tmp_path, left_be
         assert sorted(path.name for path in folder.iterdir()) == []  # every owner released, nothing left aside
 
 
+def test_a_file_system_without_hard_links_still_gets_a_lock(tmp_path, released, monkeypatch):
+    """Some network and FUSE mounts refuse hard links (simulated: ``os.link`` fails as they make it fail)."""
+    def refuse(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted", str(target))
+
+    monkeypatch.setattr(run_lock.os, "link", refuse)
+    run_lock.acquire(tmp_path)
+    assert json.loads((tmp_path / run_lock.LOCK_FILE).read_text()) == {"host": socket.gethostname(), "pid": os.getpid()}
+    assert sorted(path.name for path in tmp_path.iterdir()) == [run_lock.LOCK_FILE]
+    run_lock.release_all()
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_lock_of_another_host_is_respected(tmp_path, released):
     (tmp_path / run_lock.LOCK_FILE).write_text(_lock_text("elsewhere.example", 1))
     with pytest.raises(OutputError, match=r"pid 1 on elsewhere\.example"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import json
 import os
 import socket
@@ -24,6 +25,8 @@ from vaesae.engine.run_layout import process_alive
 from vaesae.errors import OutputError
 
 LOCK_FILE = ".vaesae.lock"
+# What os.link raises on a file system that has no hard links (some network and FUSE mounts, FAT).
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
 _held: list[Path] = []
 
 
@@ -50,14 +53,30 @@ def _create(lock: Path) -> bool:
     fails when ``lock`` exists: a lock is never seen without its owner, so a process that reads it
     an instant after another created it never takes an empty file for a stale lock.
     """
+    owner = json.dumps({"host": socket.gethostname(), "pid": os.getpid()})
     draft = lock.with_name(f"{lock.name}.{os.getpid()}")
-    draft.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    draft.write_text(owner)
     try:
         os.link(draft, lock)
     except FileExistsError:
         return False
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        return _create_in_place(lock, owner)
     finally:
         draft.unlink(missing_ok=True)
+    return True
+
+
+def _create_in_place(lock: Path, owner: str) -> bool:
+    """``_create`` on a file system without hard links: create exclusively, then write the owner."""
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(owner)
     return True
 
 

@@ -106,7 +106,7 @@ def busy_seconds(stat_text: str, cpus: set[int]) -> float:
     """Seconds the CPUs ``cpus`` have spent on work since boot, from the text of ``/proc/stat``."""
     ticks = 0
     for line in stat_text.splitlines():
-        name, *fields = line.split()
+        name, *fields = line.split() or [""]
         if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
             ticks += sum(int(fields[i]) for i in BUSY_FIELDS if i < len(fields))
     return ticks / os.sysconf("SC_CLK_TCK")
