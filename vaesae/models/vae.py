@@ -6,8 +6,9 @@ space and scores every label by its dot product with that label's embedding,
 plus a bias per label (tied input and output embeddings). A column with many
 labels thus costs its embedding width per label rather than the decoder's
 width, and labels the encoder finds alike are decoded alike. Numerical columns
-(standardised by the encoding) and embedding columns come out as real values. ``encode`` returns the posterior mean, which is
-deterministic and what ``task=extract`` writes.
+(standardised by the encoding) and embedding columns come out as real values.
+``encode`` returns the posterior mean, which is deterministic and what
+``task=extract`` writes.
 """
 from __future__ import annotations
 
