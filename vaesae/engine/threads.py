@@ -159,11 +159,16 @@ def given_threads(setting: int, share: int | None) -> ThreadChoice:
     return ThreadChoice(setting, f"experiment.threads={setting}")
 
 
+def auto_uses_every_cpu(setting: int | str | None, work: int) -> bool:
+    """Whether ``setting`` is ``auto`` and a step of ``work`` multiply-adds is large enough for more threads."""
+    return setting in (None, AUTO) and work >= PARALLEL_WORK
+
+
 def choose_threads(setting: int | str | None, work: int, limits: CpuLimits) -> ThreadChoice:
     """The intra-op thread count for ``setting`` (``auto`` or a number) and a step of ``work`` multiply-adds."""
     if setting not in (None, AUTO):
         return given_threads(int(setting), limits.share)
-    if work < PARALLEL_WORK:
+    if not auto_uses_every_cpu(setting, work):
         return ThreadChoice(1, f"auto: {work:,} multiply-adds per step, below {PARALLEL_WORK:,} where more threads pay off")
     return ThreadChoice(limits.usable, f"auto: {work:,} multiply-adds per step; every usable CPU ({limits.describe()})")
 
@@ -171,8 +176,7 @@ def choose_threads(setting: int | str | None, work: int, limits: CpuLimits) -> T
 def apply_threads(setting: int | str | None, model: torch.nn.Module, batch_size: int) -> int:
     """Set torch's intra-op threads for this run and log the choice once; returns the count."""
     work = step_work(model, batch_size)
-    parallel = setting in (None, AUTO) and work >= PARALLEL_WORK
-    choice = choose_threads(setting, work, current_limits(measure_idle=parallel))
+    choice = choose_threads(setting, work, current_limits(measure_idle=auto_uses_every_cpu(setting, work)))
     torch.set_num_threads(choice.threads)
     log.info("torch threads: %d (%s)", choice.threads, choice.reason)
     return choice.threads
