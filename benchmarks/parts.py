@@ -16,6 +16,7 @@ from vaesae.data.encoding import ColumnEncoding
 from vaesae.data.tabular import TabularDataLoader
 from vaesae.losses.vae import VAELoss
 from vaesae.models.vae import VAE
+from vaesae.tasks.parts import build_optimizer
 
 from benchmarks.datasets import COLUMNS, DemoSplits
 
@@ -56,10 +57,16 @@ def loaders(data: DemoSplits, batch_size: int) -> Loaders:
     return Loaders(train, val, encoding)
 
 
-def fresh_model(encoding: ColumnEncoding) -> tuple[VAE, VAELoss, torch.optim.Optimizer]:
-    """The same initial weights on every call, with the configured loss and optimizer."""
+def fresh_model(encoding: ColumnEncoding, as_vaesae_builds_it: bool = False) -> tuple[VAE, VAELoss, torch.optim.Optimizer]:
+    """The same initial weights on every call, with the configured loss and optimizer.
+
+    The optimizer is built as ``task=train`` builds it (``as_vaesae_builds_it``, with
+    vaesae's default implementation choice) or as a user writes it by hand, with torch's defaults.
+    """
     torch.manual_seed(MODEL_SEED)
     model = VAE(encoding=encoding, **MODEL_PARAMS)
+    if as_vaesae_builds_it:
+        return model, VAELoss(**LOSS_PARAMS), build_optimizer(OmegaConf.create(OPTIMIZER), model.parameters())
     options = dict(OPTIMIZER)
     optimizer_cls = getattr(torch.optim, options.pop("optimizer"))
     optimizer = optimizer_cls(model.parameters(), lr=options.pop("learning_rate"), **options)

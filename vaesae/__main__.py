@@ -1,4 +1,4 @@
-from vaesae.app import main
+from vaesae.console import main
 
 if __name__ == "__main__":
     main()

@@ -117,7 +117,7 @@ def hydra_main(cfg: DictConfig) -> float | JobFailure | None:
 
 
 def main() -> None:
-    """Console entry point (``vaesae`` and ``python -m vaesae``)."""
+    """The command: ``vaesae`` and ``python -m vaesae`` run it through ``vaesae.console.main``."""
     try:
         args = prepare_args(conceal_overrides(sys.argv[1:]))
     except VaesaeError as error:

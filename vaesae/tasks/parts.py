@@ -82,11 +82,29 @@ def build_loss(loss: DictConfig, key: str) -> VaesaeLoss:
         raise ConfigError(f"{key}.params: cannot build {loss['class']}: {exc}") from None
 
 
+# Optimizers whose fused kernels run on every device vaesae trains on (CPU, CUDA, MPS).
+FUSED_BY_DEFAULT = ("Adam", "AdamW", "SGD")
+
+
+def fused_default(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``fused=True`` for an optimizer in ``FUSED_BY_DEFAULT`` whose config chooses no implementation.
+
+    torch's default on the CPU updates each parameter tensor with a string of
+    small operations; the fused kernel updates them all in one pass, which for
+    the packaged VAE's 20-odd tensors takes a fifth of the time (see README,
+    "Fused optimizer step"). ``fused``, ``foreach`` or ``differentiable`` in the
+    config leave the choice to the user.
+    """
+    if name in FUSED_BY_DEFAULT and not {"fused", "foreach", "differentiable"} & options.keys():
+        return {"fused": True}
+    return {}
+
+
 def build_optimizer(config: DictConfig, parameters) -> torch.optim.Optimizer:
     options = plain(config)
     name, learning_rate = options.pop("optimizer"), options.pop("learning_rate")
     try:
-        return getattr(torch.optim, name)(parameters, lr=learning_rate, **options)
+        return getattr(torch.optim, name)(parameters, lr=learning_rate, **fused_default(name, options), **options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"train.optimizer_config: cannot build {name}: {exc}") from None
 
