@@ -5,8 +5,9 @@ The vaesae side is ``Trainer.fit`` with the callbacks ``task=train`` installs
 checkpoints) and the optimizer ``task=train`` builds (fused where torch has a
 fused kernel). The hand loop does the same work a careful user would write by
 hand: shuffled batches sliced from in-memory tensors, a validation loss every
-epoch, and a ``torch.save`` of the best weights, with the optimizer at torch's defaults. Process start-up and reading
-the CSV are outside the timed region on every side; they have their own rows.
+epoch, and a ``torch.save`` of the best weights, with the optimizer at torch's
+defaults. Process start-up and reading the CSV are outside the timed region on
+every side; they have their own rows.
 """
 from __future__ import annotations
 

@@ -86,3 +86,28 @@ def test_first_command_benchmark_times_the_readme_command_and_its_pictures():
     whole, training, pictures, share = (float(cell.split()[0].rstrip("%")) for cell in row.strip("|").split("|")[1:])
     assert 0 < training < whole and 0 < pictures < whole
     assert share == pytest.approx(100 * pictures / whole, abs=0.2)
+
+
+def benchmark_table(module: str, *args: str) -> list[list[str]]:
+    result = subprocess.run([sys.executable, "-m", module, "--repeats", "1", *args], cwd=REPO, env=cli_env(),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in result.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith(("| model", "| command", "|---"))]
+
+
+@pytest.mark.slow
+def test_optimizer_step_benchmark_times_every_implementation_at_both_sizes():
+    rows = benchmark_table("benchmarks.optimizer_step")
+    assert [row[0].split(" (")[0] for row in rows] == ["default", "TVAE-sized"]
+    for row in rows:
+        whole, *steps = (float(cell.split()[0]) for cell in row[2:])
+        assert len(steps) == 3 and all(0 < step < whole for step in steps)
+
+
+@pytest.mark.slow
+def test_collector_benchmark_times_both_entry_points_for_each_command():
+    rows = benchmark_table("benchmarks.collector")
+    assert [row[0] for row in rows] == ["`--help`", "`one epoch`"]
+    for row in rows:
+        assert all(float(cell.split()[0].rstrip("×")) > 0 for cell in row[1:])

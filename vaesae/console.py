@@ -4,7 +4,7 @@ cyclic garbage collector set for a command that starts, runs and exits.
 Importing torch, Hydra and the rest leaves about 200,000 objects that live until
 the process ends. Every full collection walks all of them, several run while they
 are being imported, and the interpreter walks them once more as it exits: on a
-2-core machine that is about 1.5 s of every command (README, "Start-up and exit").
+2-core machine that cost a one-epoch run 2.6 s (README, "Start-up and exit").
 None of them is garbage. So the collector is off while vaesae's modules load,
 what they created is then frozen (``gc.freeze`` moves it where no later
 collection looks), and what the command leaves is frozen before the interpreter

@@ -91,8 +91,8 @@ def fused_default(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
 
     torch's default on the CPU updates each parameter tensor with a string of
     small operations; the fused kernel updates them all in one pass, which for
-    the packaged VAE's 20-odd tensors takes a fifth of the time (see README,
-    "Fused optimizer step"). ``fused``, ``foreach`` or ``differentiable`` in the
+    the packaged VAE's 20-odd tensors takes a fifth of the time (README,
+    "Optimizer step"). ``fused``, ``foreach`` or ``differentiable`` in the
     config leave the choice to the user.
     """
     if name in FUSED_BY_DEFAULT and not {"fused", "foreach", "differentiable"} & options.keys():
